@@ -1,0 +1,234 @@
+"""The values that travel between stages: desired state, live state, actions and plans.
+
+All of them are frozen dataclasses: a stage receives values and returns values, and only the
+edges (files, git, HTTP) do I/O. Keys and ids are plain strings.
+
+Identity:
+- a *person* is identified by ``employee_id`` (the HR id, Speakap's XID);
+- an *org unit* is identified by its ``key`` (stable, chosen in org-units.yaml);
+- a *live user* or *live group* is identified by the server's ``id``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+OrgKind = Literal["business_unit", "department", "local_department", "group"]
+ORG_KINDS: tuple[OrgKind, ...] = ("business_unit", "department", "local_department", "group")
+GroupVisibility = Literal["public", "restricted", "private", "secret"]
+InviteChannel = Literal["email", "sms", "printable"]
+INVITE_CHANNELS: tuple[InviteChannel, ...] = ("email", "sms", "printable")
+PersonStatus = Literal["active", "suspended"]
+OffboardingMode = Literal["delete", "anonymize"]
+
+# The person fields that are copied to the Speakap profile, in their canonical order.
+PROFILE_FIELDS: tuple[str, ...] = (
+    "given_name",
+    "infix",
+    "family_name",
+    "email",
+    "phone",
+    "job_title",
+    "language",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OrgUnit:
+    """A business unit, department, local department or group, declared in org-units.yaml."""
+
+    key: str
+    kind: OrgKind
+    name: str
+    parent: str | None = None
+    visibility: GroupVisibility | None = None  # groups only
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """One employee as the desired state wants them in Speakap.
+
+    ``memberships`` is the complete, sorted set of org-unit keys the sync manages for this
+    person: primary business unit, department, local department, groups and the units of extra
+    contracts. ``rules`` names the mapping rules that fired, in order (for ``explain``).
+    """
+
+    employee_id: str
+    given_name: str
+    family_name: str
+    infix: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    job_title: str | None = None
+    language: str | None = None
+    business_unit: str | None = None
+    department: str | None = None
+    memberships: tuple[str, ...] = ()
+    invite_channel: InviteChannel = "email"
+    status: PersonStatus = "active"
+    suspended_on: date | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    rules: tuple[str, ...] = ()
+
+    def profile(self) -> dict[str, str | None]:
+        """The attributes that the reconciler compares with the live user."""
+        return {name: getattr(self, name) for name in PROFILE_FIELDS}
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Mass-change guards, like octoDNS's: percentages apply once ``min_managed`` is reached."""
+
+    max_offboard_percent: float = 10.0
+    max_update_percent: float = 30.0
+    min_managed: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The network policy (policy.yaml)."""
+
+    grace_days: int = 30
+    offboarding: OffboardingMode = "delete"
+    invite_channels: tuple[InviteChannel, ...] = ("email", "sms", "printable")
+    protected: tuple[str, ...] = ()  # employee ids, logins or emails never suspended or deleted
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    duplicates: Literal["latest_start", "earliest_start", "first_row", "last_row"] = "latest_start"
+    create_org_units: bool = True
+    allow_without_business_unit: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredState:
+    """Everything plan needs from desired-state/: org units, people and the network policy."""
+
+    org_units: tuple[OrgUnit, ...]
+    people: tuple[Person, ...]
+    policy: Policy = field(default_factory=Policy)
+
+    def people_by_id(self) -> dict[str, Person]:
+        return {p.employee_id: p for p in self.people}
+
+    def org_units_by_key(self) -> dict[str, OrgUnit]:
+        return {u.key: u for u in self.org_units}
+
+
+@dataclass(frozen=True, slots=True)
+class LiveUser:
+    """A user as the Speakap API returns it, in canonical form (names, E.164 phone, lower email)."""
+
+    id: str
+    employee_id: str | None
+    user_name: str | None = None
+    given_name: str | None = None
+    infix: str | None = None
+    family_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    job_title: str | None = None
+    language: str | None = None
+    active: bool = True
+    managed: bool = False  # carries the sync's marker (created or adopted by speakap-sync)
+    etag: str | None = None
+
+    def profile(self) -> dict[str, str | None]:
+        return {name: getattr(self, name) for name in PROFILE_FIELDS}
+
+
+@dataclass(frozen=True, slots=True)
+class LiveGroup:
+    """An org unit as it exists in Speakap. ``key`` is the group's externalId (None if unset)."""
+
+    id: str
+    key: str | None
+    name: str
+    kind: OrgKind | None = None
+    parent_key: str | None = None
+    members: frozenset[str] = frozenset()  # live user ids
+    etag: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSnapshot:
+    """The live network at one moment."""
+
+    users: tuple[LiveUser, ...]
+    groups: tuple[LiveGroup, ...]
+
+    def fingerprint(self) -> str:
+        """A stable hash of the snapshot's content (order-independent), recorded in plans."""
+        digest = hashlib.sha256()
+        for user in sorted(self.users, key=lambda u: u.id):
+            row = asdict(user)
+            row.pop("etag", None)
+            digest.update(json.dumps(row, sort_keys=True, default=str).encode())
+        for group in sorted(self.groups, key=lambda g: g.id):
+            row = asdict(group)
+            row.pop("etag", None)
+            row["members"] = sorted(group.members)
+            digest.update(json.dumps(row, sort_keys=True, default=str).encode())
+        return "sha256:" + digest.hexdigest()
+
+
+ActionKind = Literal[
+    "create_org_unit",
+    "create_user",
+    "adopt_user",
+    "update_user",
+    "add_membership",
+    "remove_membership",
+    "suspend_user",
+    "reactivate_user",
+    "delete_user",
+    "anonymize_user",
+]
+ACTION_KINDS: tuple[ActionKind, ...] = (
+    "create_org_unit",
+    "create_user",
+    "adopt_user",
+    "update_user",
+    "add_membership",
+    "remove_membership",
+    "suspend_user",
+    "reactivate_user",
+    "delete_user",
+    "anonymize_user",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One change to the live network.
+
+    ``id`` is stable across plan runs for the same intent (``kind:employee_id[:org_key]`` or
+    ``create_org_unit:key``), so apply can compare a recomputed plan with the reviewed one.
+    ``before``/``after`` hold only the fields that change (full profile on create).
+    ``user_id``/``group_id`` are the live ids when known at plan time (None for objects that
+    apply creates first).
+    """
+
+    id: str
+    kind: ActionKind
+    employee_id: str | None = None
+    org_unit: str | None = None
+    user_id: str | None = None
+    group_id: str | None = None
+    before: Mapping[str, Any] | None = None
+    after: Mapping[str, Any] | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """What happened to one action during apply."""
+
+    action_id: str
+    ok: bool
+    detail: str = ""
+    created_id: str | None = None  # the live id of a created user or group

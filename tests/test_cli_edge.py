@@ -32,8 +32,6 @@ def test_sync_error_reported_with_location_and_no_traceback(
 
     assert run(["_raise-config-error"]) == 1
     err = capsys.readouterr().err
-    assert err.strip() == (
-        "error: desired-state/policy.yaml:4: unknown key (field 'grace')"
-    )
+    assert err.strip() == ("error: desired-state/policy.yaml:4: unknown key (field 'grace')")
     assert "Traceback" not in err
     assert run(["_raise-blocked"]) == 3

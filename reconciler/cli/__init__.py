@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-import click
+import typer
 
 from reconciler.cli import demo, github, reconcile, render, speakap  # noqa: F401  (registration)
 from reconciler.cli.app import Settings, app
@@ -27,17 +27,21 @@ def run(argv: list[str] | None = None) -> int:
     except SyncError as err:
         if Settings.debug:
             raise
-        click.echo(f"error: {err}", err=True)
+        typer.echo(f"error: {err}", err=True)
         return err.exit_code
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
         return EXIT_ERROR
-    except click.ClickException as err:
-        err.show()
+    except typer.TyperException as err:  # usage errors: typer prints them with the usage line
+        show = getattr(err, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"error: {err.format_message()}", err=True)
         return err.exit_code
-    except click.exceptions.Exit as err:
+    except typer.Exit as err:
         return err.exit_code
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
+        typer.echo("interrupted", err=True)
         return 130
     return result if isinstance(result, int) else 0

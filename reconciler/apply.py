@@ -1,0 +1,232 @@
+"""Carry out a plan against a live network: phases, concurrency, the stale check, a summary.
+
+Phases run in a fixed order (org units, creates, membership adds, updates, membership removals,
+suspensions, deletions); inside a phase work runs on a thread pool up to a configured limit,
+and membership changes for one org unit travel together so the backend can batch them. Every
+result is written to the journal before the next one is looked at, so a rerun after a crash
+skips what is done. A failing action does not stop the others; an error the backend raises
+(authentication) stops the run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.backend import Backend
+from reconciler.errors import BlockedError
+from reconciler.journal import Journal
+from reconciler.model import Action, ActionResult, DesiredState, OrgUnit, Person
+from reconciler.plan import PHASES, Plan
+
+_MEMBERSHIP = frozenset({"add_membership", "remove_membership"})
+Progress = Callable[[str, int, int], None]  # (phase, done in phase, total in phase)
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyOptions:
+    concurrency: int = 8
+    batch_size: int = 100  # membership actions per backend call
+
+
+@dataclass(frozen=True, slots=True)
+class ApplySummary:
+    plan_id: str
+    results: tuple[ActionResult, ...]
+    skipped: tuple[str, ...] = ()  # done according to the journal of an earlier run
+    kinds: dict[str, str] = field(default_factory=dict)  # action id -> kind
+
+    @property
+    def failures(self) -> tuple[ActionResult, ...]:
+        return tuple(r for r in self.results if not r.ok)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        done: Counter[str] = Counter()
+        failed: Counter[str] = Counter()
+        for result in self.results:
+            (done if result.ok else failed)[self.kinds.get(result.action_id, "?")] += 1
+        return {
+            kind: {"done": done[kind], "failed": failed[kind]}
+            for kind in sorted(set(done) | set(failed))
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "plan_id": self.plan_id,
+            "ok": self.ok,
+            "done": sum(1 for r in self.results if r.ok),
+            "failed": len(self.failures),
+            "skipped": len(self.skipped),
+            "counts": self.counts(),
+            "failures": [{"action": r.action_id, "reason": r.detail} for r in self.failures],
+        }
+
+
+def check_stale(reviewed: Plan, current: Plan) -> None:
+    """Refuse a recomputed plan that holds actions the reviewed plan did not."""
+    extra = sorted(current.ids() - reviewed.ids())
+    if not extra:
+        return
+    shown = ", ".join(extra[:20]) + (f" and {len(extra) - 20} more" if len(extra) > 20 else "")
+    raise BlockedError(
+        f"stale plan: live state or desired state changed since review; {len(extra)} new "
+        f"action(s) not in the reviewed plan: {shown}. Run plan again and review it."
+    )
+
+
+def apply_plan(
+    plan: Plan,
+    backend: Backend,
+    desired: DesiredState,
+    journal: Journal,
+    *,
+    done: frozenset[str] = frozenset(),
+    options: ApplyOptions | None = None,
+    progress: Progress | None = None,
+    plan_id: str = "",
+) -> ApplySummary:
+    """Execute ``plan`` phase by phase; actions in ``done`` are skipped."""
+    options = options or ApplyOptions()
+    people = desired.people_by_id()
+    units = desired.org_units_by_key()
+    results: list[ActionResult] = []
+    skipped = tuple(a.id for a in plan.actions if a.id in done)
+    failed_creates: set[str] = set()
+    journal.record("begin", plan=plan_id, actions=len(plan.actions), skipped=len(skipped))
+    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
+        for phase, kinds in PHASES:
+            todo = [a for a in plan.actions if a.kind in kinds and a.id not in done]
+            if not todo:
+                continue
+            todo, blocked = _drop_dependents(todo, failed_creates)
+            for result in blocked:
+                journal.result(result)
+            results.extend(blocked)
+            runner = _PhaseRun(phase, pool, backend, people, units, journal, progress)
+            for batch in _batches(todo, units, options.batch_size):
+                runner.run(batch)
+            results.extend(runner.results)
+            failed_creates |= {
+                r.action_id.split(":", 1)[1]
+                for r in runner.results
+                if not r.ok and r.action_id.startswith("create_user:")
+            }
+    summary = ApplySummary(
+        plan_id=plan_id,
+        results=tuple(results),
+        skipped=skipped,
+        kinds={a.id: a.kind for a in plan.actions},
+    )
+    journal.record(
+        "end",
+        ok=summary.ok,
+        done=len(results) - len(summary.failures),
+        failed=len(summary.failures),
+    )
+    return summary
+
+
+class _PhaseRun:
+    """One phase's work on the shared pool: submit, journal results as they come back."""
+
+    def __init__(
+        self,
+        phase: str,
+        pool: ThreadPoolExecutor,
+        backend: Backend,
+        people: dict[str, Person],
+        units: dict[str, OrgUnit],
+        journal: Journal,
+        progress: Progress | None,
+    ) -> None:
+        self.phase = phase
+        self.pool = pool
+        self.backend = backend
+        self.people = people
+        self.units = units
+        self.journal = journal
+        self.progress = progress
+        self.results: list[ActionResult] = []
+
+    def run(self, waves: Sequence[Sequence[Action]]) -> None:
+        """Run one wave of independent chunks (all of them, concurrently)."""
+        total = sum(len(chunk) for chunk in waves)
+        pending: set[Future[list[ActionResult]]] = {
+            self.pool.submit(self.backend.execute, chunk, self.people, self.units)
+            for chunk in waves
+        }
+        finished = 0
+        try:
+            while pending:
+                ready, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in ready:
+                    for result in future.result():  # a raised error (auth) stops the run
+                        self.journal.result(result)
+                        self.results.append(result)
+                        finished += 1
+                if self.progress:
+                    self.progress(self.phase, finished, total)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+def _batches(
+    actions: list[Action], units: dict[str, OrgUnit], batch_size: int
+) -> Iterator[list[list[Action]]]:
+    """Waves of chunks: memberships grouped per org unit; org units parents first."""
+    kind = actions[0].kind
+    if kind in _MEMBERSHIP:
+        by_unit: dict[str | None, list[Action]] = defaultdict(list)
+        for action in actions:
+            by_unit[action.org_unit].append(action)
+        yield [
+            group[i : i + batch_size]
+            for group in by_unit.values()
+            for i in range(0, len(group), batch_size)
+        ]
+    elif kind == "create_org_unit":
+        by_depth: dict[int, list[list[Action]]] = defaultdict(list)
+        for action in actions:
+            by_depth[_depth(str(action.org_unit), units)].append([action])
+        for depth in sorted(by_depth):
+            yield by_depth[depth]
+    else:
+        yield [[action] for action in actions]
+
+
+def _depth(key: str, units: dict[str, OrgUnit]) -> int:
+    depth = 0
+    seen = {key}
+    parent = units[key].parent if key in units else None
+    while parent is not None and parent in units and parent not in seen:
+        seen.add(parent)
+        depth += 1
+        parent = units[parent].parent
+    return depth
+
+
+def _drop_dependents(
+    actions: list[Action], failed_creates: set[str]
+) -> tuple[list[Action], list[ActionResult]]:
+    """Membership actions of a person whose creation failed cannot run: report them."""
+    if not failed_creates:
+        return actions, []
+    keep: list[Action] = []
+    blocked: list[ActionResult] = []
+    for action in actions:
+        if action.user_id is None and action.employee_id in failed_creates:
+            blocked.append(
+                ActionResult(action.id, ok=False, detail="not attempted: creating the user failed")
+            )
+        else:
+            keep.append(action)
+    return keep, blocked

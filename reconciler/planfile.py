@@ -1,0 +1,425 @@
+"""Plan outputs: ``plan.json`` (machine, schema-validated), ``plan.md`` (PR comment), terminal.
+
+Computing a plan lives in ``reconciler.plan``; applying it in ``reconciler.apply``. This module
+only turns a ``Plan`` into text and back. Nothing here ever sees the API token. ``plan.md``
+masks emails and phone numbers unless asked not to and never exceeds GitHub's 65,536-character
+comment limit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from reconciler.errors import ConfigError
+from reconciler.guards import GuardResult
+from reconciler.model import Action
+from reconciler.plan import Plan
+from reconciler.schemas import validator
+
+FORMAT_VERSION = 1
+COMMENT_LIMIT = 65_536
+_NO_UNIT = "(no business unit)"
+_ORG = "(org units)"
+_PII_FIELDS = frozenset({"email", "phone"})
+
+
+# -- plan.json ----------------------------------------------------------------------------------
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "desired_commit": plan.desired_commit,
+        "live_fingerprint": plan.live_fingerprint,
+        "first_run": plan.first_run,
+        "allow_mass_changes": plan.allow_mass_changes,
+        "blocked": plan.blocked,
+        "managed_users": plan.managed_users,
+        "unmanaged_users": plan.unmanaged_users,
+        "desired_people": plan.desired_people,
+        "counts": plan.counts(),
+        "guards": [_guard_json(g) for g in plan.guards],
+        "protected_skipped": list(plan.protected_skipped),
+        "actions": [_action_json(a, plan.business_units) for a in plan.actions],
+    }
+
+
+def plan_from_json(data: Mapping[str, Any]) -> Plan:
+    """The inverse of ``plan_to_json`` (for an already validated document)."""
+    actions = tuple(
+        Action(
+            id=row["id"],
+            kind=row["kind"],
+            employee_id=row.get("employee_id"),
+            org_unit=row.get("org_unit"),
+            user_id=row.get("user_id"),
+            group_id=row.get("group_id"),
+            before=row.get("before"),
+            after=row.get("after"),
+            reason=row.get("reason", ""),
+        )
+        for row in data["actions"]
+    )
+    units = {
+        row["employee_id"]: row["business_unit"]
+        for row in data["actions"]
+        if row.get("employee_id") and row.get("business_unit")
+    }
+    guards = tuple(
+        GuardResult(
+            name=g["name"],
+            count=g["count"],
+            managed=g["managed"],
+            threshold_percent=g["threshold_percent"],
+            min_managed=g["min_managed"],
+            tripped=g["tripped"],
+            overridden=g["overridden"],
+        )
+        for g in data["guards"]
+    )
+    return Plan(
+        actions=actions,
+        guards=guards,
+        live_fingerprint=data["live_fingerprint"],
+        managed_users=data["managed_users"],
+        unmanaged_users=data["unmanaged_users"],
+        desired_people=data["desired_people"],
+        first_run=data["first_run"],
+        allow_mass_changes=data["allow_mass_changes"],
+        desired_commit=data["desired_commit"],
+        business_units=units,
+        protected_skipped=tuple(data["protected_skipped"]),
+    )
+
+
+def write_plan(plan: Plan, out_dir: Path, *, show_pii: bool = False) -> tuple[Path, Path]:
+    """Write ``plan.json`` and ``plan.md`` into ``out_dir`` (each atomically)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / "plan.json"
+    md_path = out_dir / "plan.md"
+    _atomic_write(json_path, json.dumps(plan_to_json(plan), indent=1, sort_keys=False) + "\n")
+    _atomic_write(md_path, render_markdown(plan, show_pii=show_pii))
+    return json_path, md_path
+
+
+def read_plan(path: Path) -> Plan:
+    """Read and validate a ``plan.json``; errors name the file and the offending field."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise ConfigError("plan file not found", file=path) from err
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"not valid JSON: {err.msg}", file=path, line=err.lineno) from err
+    errors = sorted(validator("plan").iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or None
+        raise ConfigError(f"not a valid plan: {first.message}", file=path, field=where)
+    return plan_from_json(data)
+
+
+def validate_json(data: Mapping[str, Any]) -> list[str]:
+    """Schema errors of a plan document, as readable strings (empty when valid)."""
+    return [
+        f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}"
+        for e in validator("plan").iter_errors(data)
+    ]
+
+
+def _guard_json(guard: GuardResult) -> dict[str, Any]:
+    return {
+        "name": guard.name,
+        "count": guard.count,
+        "managed": guard.managed,
+        "threshold_percent": guard.threshold_percent,
+        "min_managed": guard.min_managed,
+        "tripped": guard.tripped,
+        "overridden": guard.overridden,
+        "blocked": guard.blocked,
+        "message": guard.message(),
+    }
+
+
+def _action_json(action: Action, units: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "id": action.id,
+        "kind": action.kind,
+        "employee_id": action.employee_id,
+        "org_unit": action.org_unit,
+        "user_id": action.user_id,
+        "group_id": action.group_id,
+        "business_unit": units.get(action.employee_id or ""),
+        "before": dict(action.before) if action.before is not None else None,
+        "after": dict(action.after) if action.after is not None else None,
+        "reason": action.reason,
+    }
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# -- masking ------------------------------------------------------------------------------------
+
+
+def mask_email(value: str) -> str:
+    local, _, domain = value.partition("@")
+    if not domain:
+        return "***"
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_phone(value: str) -> str:
+    if len(value) <= 4:
+        return "***"
+    return value[:3] + "*" * (len(value) - 5) + value[-2:]
+
+
+def _show(name: str, value: Any, show_pii: bool) -> str:
+    if value is None:
+        return "∅"
+    if not show_pii and isinstance(value, str) and name in _PII_FIELDS:
+        value = mask_email(value) if name == "email" else mask_phone(value)
+    return f"`{_md_escape(str(value))}`"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("`", "'").replace("|", "\\|").replace("<", "&lt;")
+
+
+# -- plan.md ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    joins: int
+    moves: int
+    leaves: int
+    updates: int
+
+
+def summarize(plan: Plan) -> Summary:
+    counts = plan.counts()
+    created = {a.employee_id for a in plan.actions if a.kind == "create_user"}
+    movers = {
+        a.employee_id
+        for a in plan.actions
+        if a.kind in ("add_membership", "remove_membership") and a.employee_id not in created
+    }
+    return Summary(
+        joins=counts["create_user"] + counts["reactivate_user"],
+        moves=len(movers),
+        leaves=counts["suspend_user"] + counts["delete_user"] + counts["anonymize_user"],
+        updates=counts["update_user"],
+    )
+
+
+def render_markdown(plan: Plan, *, show_pii: bool = False, limit: int = COMMENT_LIMIT) -> str:
+    """The PR comment: summary table first, then one folded section per business unit."""
+    head = _markdown_head(plan)
+    sections = _markdown_sections(plan, show_pii)
+    note_template = (
+        "\n_Truncated: {shown} of {total} business units shown in full. "
+        "The full plan is in the `plan.json` artifact._\n"
+    )
+    reserve = len(note_template) + 40
+    out = [head]
+    size = len(head)
+    for index, section in enumerate(sections):
+        if size + len(section) + reserve > limit:
+            out.append(_cut_section(section, limit - size - reserve))
+            out.append(note_template.format(shown=index, total=len(sections)))
+            return "".join(out)
+        out.append(section)
+        size += len(section)
+    return "".join(out)
+
+
+def _markdown_head(plan: Plan) -> str:
+    s = summarize(plan)
+    counts = plan.counts()
+    commit = f"`{plan.desired_commit[:12]}`" if plan.desired_commit else "uncommitted"
+    blocked = "**yes**" if plan.blocked else "no"
+    lines = [
+        "## speakap-sync plan",
+        "",
+        f"{len(plan.actions)} actions · desired state {commit} · "
+        f"live `{plan.live_fingerprint[:19]}…`",
+        "",
+        "| joins | moves | leaves | updates | blocked |",
+        "| ---: | ---: | ---: | ---: | :---: |",
+        f"| {s.joins} | {s.moves} | {s.leaves} | {s.updates} | {blocked} |",
+        "",
+    ]
+    for guard in plan.guards:
+        if guard.blocked:
+            lines.append(f"> :no_entry: **Blocked** — {guard.message()}")
+        elif guard.overridden:
+            lines.append(f"> :warning: Overridden with `--allow-mass-changes` — {guard.message()}")
+    other = [
+        f"{counts['adopt_user']} adopted",
+        f"{counts['create_org_unit']} new org units",
+        f"{counts['add_membership']} memberships added",
+        f"{counts['remove_membership']} removed",
+        f"{plan.managed_users} managed users",
+        f"{plan.unmanaged_users} unmanaged (never touched)",
+    ]
+    if plan.protected_skipped:
+        other.append(f"{len(plan.protected_skipped)} protected accounts kept")
+    if plan.first_run:
+        other.append("first run: no last-applied state, no membership removed")
+    lines += ["", " · ".join(other), ""]
+    if not plan.actions:
+        lines += ["No changes. Live Speakap matches the desired state.", ""]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_sections(plan: Plan, show_pii: bool) -> list[str]:
+    by_unit: dict[str, dict[str, list[Action]]] = defaultdict(lambda: defaultdict(list))
+    for action in plan.actions:
+        if action.kind == "create_org_unit":
+            unit, who = _ORG, str(action.org_unit)
+        else:
+            who = str(action.employee_id)
+            unit = plan.business_units.get(who, _NO_UNIT)
+        by_unit[unit][who].append(action)
+    sections = []
+    for unit in sorted(by_unit):
+        people = by_unit[unit]
+        n = sum(len(v) for v in people.values())
+        lines = [
+            f"<details><summary><b>{_md_escape(unit)}</b> — {len(people)} "
+            f"{'units' if unit == _ORG else 'people'}, {n} actions</summary>",
+            "",
+        ]
+        for who in sorted(people):
+            lines.append(_person_line(who, people[who], show_pii))
+        lines += ["", "</details>", ""]
+        sections.append("\n".join(lines) + "\n")
+    return sections
+
+
+def _cut_section(section: str, budget: int) -> str:
+    if budget <= 200:
+        return ""
+    kept: list[str] = []
+    size = 0
+    for line in section.splitlines(keepends=True):
+        if size + len(line) > budget - 40:
+            break
+        kept.append(line)
+        size += len(line)
+    return "".join(kept) + "\n- …\n\n</details>\n"
+
+
+_VERB = {
+    "create_org_unit": "create",
+    "create_user": "join",
+    "adopt_user": "adopt",
+    "update_user": "update",
+    "reactivate_user": "reactivate",
+    "suspend_user": "suspend",
+    "delete_user": "delete",
+    "anonymize_user": "anonymize",
+}
+
+
+def _person_line(who: str, actions: Iterable[Action], show_pii: bool) -> str:
+    parts: list[str] = []
+    adds: list[str] = []
+    removes: list[str] = []
+    for action in actions:
+        if action.kind == "add_membership":
+            adds.append(f"+{action.org_unit}")
+        elif action.kind == "remove_membership":
+            removes.append(f"−{action.org_unit}")
+        else:
+            parts.append(_describe(action, show_pii))
+    if adds or removes:
+        parts.append("memberships " + " ".join(adds + removes))
+    return f"- `{_md_escape(who)}` " + "; ".join(parts)
+
+
+def _describe(action: Action, show_pii: bool) -> str:
+    verb = f"**{_VERB[action.kind]}**"
+    after = dict(action.after or {})
+    if action.kind in ("create_user", "create_org_unit"):
+        shown = ", ".join(f"{k} {_show(k, v, show_pii)}" for k, v in after.items() if v is not None)
+        return f"{verb} {shown}"
+    if action.kind == "update_user":
+        before = dict(action.before or {})
+        changes = ", ".join(
+            f"{k} {_show(k, before.get(k), show_pii)} → {_show(k, v, show_pii)}"
+            for k, v in after.items()
+        )
+        return f"{verb} {changes}"
+    return f"{verb} ({_md_escape(action.reason)})" if action.reason else verb
+
+
+# -- terminal -----------------------------------------------------------------------------------
+
+
+def print_plan(plan: Plan, console: Console, *, show_pii: bool = False, limit: int = 40) -> None:
+    """A compact rich view: counts, guards, then the first ``limit`` actions."""
+    s = summarize(plan)
+    table = Table(title="speakap-sync plan", show_edge=False)
+    for column in ("joins", "moves", "leaves", "updates", "unmanaged", "blocked"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        str(s.joins),
+        str(s.moves),
+        str(s.leaves),
+        str(s.updates),
+        str(plan.unmanaged_users),
+        "[red]yes[/red]" if plan.blocked else "no",
+    )
+    console.print(table)
+    for guard in plan.guards:
+        if guard.blocked:
+            console.print(f"[red]blocked[/red] {guard.message()}", highlight=False)
+        elif guard.overridden:
+            console.print(f"[yellow]overridden[/yellow] {guard.message()}", highlight=False)
+    if not plan.actions:
+        console.print("No changes.")
+        return
+    actions = Table(show_edge=False, show_header=True)
+    actions.add_column("action")
+    actions.add_column("detail")
+    for action in plan.actions[:limit]:
+        actions.add_row(action.id, _describe_plain(action, show_pii))
+    console.print(actions)
+    if len(plan.actions) > limit:
+        console.print(f"… and {len(plan.actions) - limit} more (see plan.json)")
+
+
+def _describe_plain(action: Action, show_pii: bool) -> str:
+    if action.kind == "update_user":
+        before = dict(action.before or {})
+        return ", ".join(
+            f"{k}: {_plain(k, before.get(k), show_pii)} → {_plain(k, v, show_pii)}"
+            for k, v in (action.after or {}).items()
+        )
+    return action.reason
+
+
+def _plain(name: str, value: Any, show_pii: bool) -> str:
+    return _show(name, value, show_pii).strip("`")

@@ -1,0 +1,83 @@
+"""Builders for desired and live states used across the reconciler tests."""
+
+from __future__ import annotations
+
+from reconciler.model import (
+    DesiredState,
+    LiveGroup,
+    LiveSnapshot,
+    LiveUser,
+    OrgUnit,
+    Person,
+    Policy,
+    Thresholds,
+)
+
+UNITS = (
+    OrgUnit(key="store-01", kind="business_unit", name="Store 01"),
+    OrgUnit(key="store-02", kind="business_unit", name="Store 02"),
+    OrgUnit(key="sales", kind="department", name="Sales"),
+    OrgUnit(key="logistics", kind="department", name="Logistics"),
+    OrgUnit(key="news", kind="group", name="News", visibility="public"),
+)
+
+
+def person(eid: str, unit: str = "store-01", dept: str = "sales", **kw: object) -> Person:
+    values: dict[str, object] = {
+        "given_name": f"Given{eid}",
+        "family_name": f"Family{eid}",
+        "email": f"{eid.lower()}@example.com",
+        "job_title": "Clerk",
+        "business_unit": unit,
+        "department": dept,
+        "memberships": tuple(sorted({unit, dept})),
+    }
+    values.update(kw)
+    return Person(employee_id=eid, **values)  # type: ignore[arg-type]
+
+
+def desired(*people: Person, policy: Policy | None = None) -> DesiredState:
+    return DesiredState(org_units=UNITS, people=tuple(people), policy=policy or Policy())
+
+
+def live_user_for(p: Person, uid: str | None = None, **kw: object) -> LiveUser:
+    values: dict[str, object] = {
+        "id": uid or f"u-{p.employee_id}",
+        "employee_id": p.employee_id,
+        "user_name": p.email or p.employee_id,
+        "managed": True,
+        **p.profile(),
+    }
+    values.update(kw)
+    return LiveUser(**values)  # type: ignore[arg-type]
+
+
+def live(users: list[LiveUser], memberships: dict[str, set[str]] | None = None) -> LiveSnapshot:
+    """``memberships``: org key -> live user ids. Every desired org unit exists live."""
+    memberships = memberships or {}
+    groups = tuple(
+        LiveGroup(
+            id=f"g-{u.key}",
+            key=u.key,
+            name=u.name,
+            kind=u.kind,
+            members=frozenset(memberships.get(u.key, set())),
+        )
+        for u in UNITS
+    )
+    return LiveSnapshot(users=tuple(users), groups=groups)
+
+
+def live_as_desired(state: DesiredState, extra: list[LiveUser] | None = None) -> LiveSnapshot:
+    """A live network that matches ``state`` exactly (every person managed)."""
+    users = [live_user_for(p, active=p.status == "active") for p in state.people]
+    memberships: dict[str, set[str]] = {}
+    for p in state.people:
+        for key in p.memberships:
+            memberships.setdefault(key, set()).add(f"u-{p.employee_id}")
+    return live(users + (extra or []), memberships)
+
+
+SMALL_GUARDS = Policy(
+    thresholds=Thresholds(max_offboard_percent=10, max_update_percent=30, min_managed=10)
+)

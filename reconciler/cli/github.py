@@ -1,1 +1,91 @@
-"""CLI commands: github."""
+"""CLI commands: github (what the workflows in .github/workflows call, so the YAML has no logic)."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from reconciler import export_fetch, gitops
+from reconciler.cli.app import github_app
+from reconciler.errors import InputError
+from reconciler.github import MARKER, GitHubClient, GitHubContext, GitHubError
+
+
+def _client() -> GitHubClient:
+    return GitHubClient(GitHubContext.from_env())
+
+
+@github_app.command()
+def comment(
+    body_file: Path = typer.Option(..., "--body-file", help="Markdown file to post (plan.md)."),
+    marker: str = typer.Option(MARKER, "--marker", help="Hidden marker naming the sticky comment."),
+    pr: int | None = typer.Option(None, "--pr", help="Pull request number (default: the event's)."),
+) -> None:
+    """Post BODY_FILE on the pull request, editing the comment with MARKER if there is one."""
+    if not body_file.is_file():
+        raise InputError("the comment body does not exist", file=body_file)
+    body = body_file.read_text(encoding="utf-8")
+    with _client() as client:
+        number = pr or client.context.pr_number
+        if number is None:
+            raise GitHubError("no pull request number: pass --pr or run on a pull_request event")
+        outcome, posted = client.upsert_sticky_comment(number, body, marker)
+    typer.echo(f"{outcome} comment {posted.id} on pull request #{number} {posted.url}".rstrip())
+
+
+@github_app.command("open-pr")
+def open_pr(
+    state_dir: Path = typer.Option(Path("desired-state"), "--state-dir", help="Desired state."),
+    report: Path | None = typer.Option(None, "--report", help="Render's report folder (PR body)."),
+    branch: str = typer.Option(gitops.DEFAULT_BRANCH, "--branch", help="The render branch."),
+    base: str | None = typer.Option(None, "--base", help="Target branch (default: current)."),
+    title: str | None = typer.Option(None, "--title", help="Pull request title."),
+) -> None:
+    """Commit changed desired state to the render branch, push it, open or update its PR."""
+    base = base or gitops.current_branch(state_dir)
+    message = title or f"speakap-sync: render of {date.today().isoformat()}"
+    commit = gitops.commit_render(state_dir, state_dir, message, branch=branch)
+    if commit is None:
+        typer.echo(f"{state_dir} is unchanged: nothing committed, nothing pushed")
+        return
+    pushed = "pushed" if commit.pushed else "already on the remote"
+    typer.echo(f"{branch} at {commit.sha[:12]} ({len(commit.changed)} file(s), {pushed})")
+    with _client() as client:
+        body = gitops.render_pr_body(report, commit)
+        outcome, pull = client.upsert_pull(branch, base, message, body)
+    typer.echo(f"{outcome} pull request #{pull.number} {pull.url}".rstrip())
+
+
+@github_app.command("fetch-plan")
+def fetch_plan(
+    out: Path = typer.Option(..., "--out", help="Folder to unpack the reviewed plan into."),
+    sha: str | None = typer.Option(None, "--sha", help="Merge commit (default: GITHUB_SHA)."),
+) -> None:
+    """Download the plan reviewed on the pull request that was merged as SHA."""
+    sha = sha or os.environ.get("GITHUB_SHA")
+    if not sha:
+        raise GitHubError("no commit: pass --sha or run in a GitHub Actions job (GITHUB_SHA)")
+    with _client() as client:
+        pull, files = client.fetch_reviewed_plan(sha, out)
+    names = ", ".join(sorted(p.name for p in files))
+    typer.echo(f"reviewed plan of pull request #{pull.number} ({pull.head_sha[:12]}): {names}")
+
+
+@github_app.command("fetch-export")
+def fetch_export(
+    source: str = typer.Option(
+        "path", "--source", help="Where the export comes from: path, url or artifact."
+    ),
+    location: str = typer.Option(
+        ..., "--location", help="The file path, the URL, or the artifact name."
+    ),
+    out: Path = typer.Option(..., "--out", help="Where to write the export."),
+) -> None:
+    """Fetch the HR export for render (an endpoint's token from env HR_EXPORT_TOKEN)."""
+    if source not in export_fetch.SOURCES:
+        raise InputError(f"--source must be one of {', '.join(export_fetch.SOURCES)}")
+    export_fetch.fetch_export(source, location, out)
+    typer.echo(f"HR export ({source}) written to {out}")

@@ -26,6 +26,9 @@ demo: $(VENV)/.installed
 lint: install-dev
 	$(BIN)/ruff check reconciler tests
 	$(BIN)/ruff format --check reconciler tests
+	@if [ -x $(BIN)/actionlint ] || [ "$$(uname -s)" = Linux ]; then \
+	  $(BIN)/actionlint -no-color .github/workflows/*.yml && echo "actionlint: workflows ok"; \
+	else echo "actionlint: skipped, its wheel exists for Linux only"; fi
 
 typecheck: install-dev
 	$(BIN)/mypy

@@ -23,11 +23,17 @@ def comment(
     body_file: Path = typer.Option(..., "--body-file", help="Markdown file to post (plan.md)."),
     marker: str = typer.Option(MARKER, "--marker", help="Hidden marker naming the sticky comment."),
     pr: int | None = typer.Option(None, "--pr", help="Pull request number (default: the event's)."),
+    if_missing: str | None = typer.Option(
+        None, "--if-missing", help="Text to post instead when BODY_FILE does not exist."
+    ),
 ) -> None:
     """Post BODY_FILE on the pull request, editing the comment with MARKER if there is one."""
-    if not body_file.is_file():
+    if body_file.is_file():
+        body = body_file.read_text(encoding="utf-8")
+    elif if_missing is not None:
+        body = if_missing
+    else:
         raise InputError("the comment body does not exist", file=body_file)
-    body = body_file.read_text(encoding="utf-8")
     with _client() as client:
         number = pr or client.context.pr_number
         if number is None:

@@ -58,12 +58,14 @@ def read_last_applied(state_dir: Path, ref: str = LAST_APPLIED_REF) -> DesiredSt
         tree = commit.tree / rel if rel else commit.tree
     except KeyError:
         return None  # the state folder did not exist at that commit
+    from reconciler.state import is_state_file, read_state_files  # the state stage
+
     files: dict[str, str] = {}
     for item in tree.traverse():
         if isinstance(item, git.Blob):
             name = str(item.path)[len(rel) + 1 :] if rel else str(item.path)
-            files[name] = item.data_stream.read().decode("utf-8")
-    from reconciler.state import read_state_files  # the state stage, owned elsewhere
+            if is_state_file(name):
+                files[name] = item.data_stream.read().decode("utf-8")
 
     state: DesiredState = read_state_files(files, f"{ref} ({commit.hexsha[:12]})")
     return state

@@ -1,1 +1,222 @@
-"""CLI commands: reconcile."""
+"""CLI commands: ``plan`` and ``apply``.
+
+The command bodies wire the stages together: desired state (files), live snapshot (Speakap
+backend), last-applied state (git) -> ``compute_plan`` -> outputs, or -> ``apply_plan``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from reconciler import gitstate, invites, planfile
+from reconciler.apply import ApplyOptions, ApplySummary, apply_plan, check_stale
+from reconciler.backend import Backend
+from reconciler.cli.app import app
+from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, BlockedError
+from reconciler.journal import Journal, done_actions, plan_id
+from reconciler.lock import ApplyLock
+from reconciler.model import ActionResult, DesiredState
+from reconciler.plan import Plan, PlanOptions, compute_plan
+
+_STATE_HELP = "The desired-state folder (policy.yaml, org-units.yaml, users/)."
+_OUT_HELP = "Folder for plan.json, plan.md, the apply journal and invite sheets (not in git)."
+
+
+@app.command()
+def plan(
+    state_dir: Path = typer.Option(Path("desired-state"), "--state-dir", help=_STATE_HELP),
+    out: Path = typer.Option(Path("out"), "--out", help=_OUT_HELP),
+    detailed_exitcode: bool = typer.Option(
+        False, "--detailed-exitcode", help="Exit 2 when the plan has changes (0: none)."
+    ),
+    allow_mass_changes: bool = typer.Option(
+        False, "--allow-mass-changes", help="Override the safety guards (recorded in the plan)."
+    ),
+    show_pii: bool = typer.Option(
+        False, "--show-pii", help="Show emails and phones unmasked in plan.md (local use only)."
+    ),
+) -> None:
+    """Compare the desired state with live Speakap and write plan.json and plan.md."""
+    inputs = _load(state_dir, PlanOptions(allow_mass_changes=allow_mass_changes))
+    planfile.write_plan(inputs.plan, out, show_pii=show_pii)
+    planfile.print_plan(inputs.plan, Console(), show_pii=show_pii)
+    _raise_if_blocked(inputs.plan)
+    changes = inputs.plan.has_changes and detailed_exitcode
+    raise typer.Exit(EXIT_CHANGES if changes else EXIT_OK)
+
+
+@app.command()
+def apply(
+    plan_file: Path | None = typer.Option(
+        None, "--plan", help="The reviewed plan.json; apply refuses if live drifted beyond it."
+    ),
+    auto_approve: bool = typer.Option(
+        False, "--auto-approve", help="Without --plan: apply without asking."
+    ),
+    state_dir: Path = typer.Option(Path("desired-state"), "--state-dir", help=_STATE_HELP),
+    out: Path = typer.Option(Path("out"), "--out", help=_OUT_HELP),
+    output: str = typer.Option("text", "--output", help="Summary format: text or json."),
+) -> None:
+    """Carry out the plan against live Speakap, resumably; moves the last-applied ref."""
+    if output not in ("text", "json"):
+        raise typer.BadParameter("must be 'text' or 'json'", param_hint="--output")
+    reviewed = planfile.read_plan(plan_file) if plan_file else None
+    err = Console(stderr=True)
+    with ApplyLock(out / "apply.lock"):
+        allow = reviewed.allow_mass_changes if reviewed else False
+        inputs = _load(state_dir, PlanOptions(allow_mass_changes=allow))
+        current = inputs.plan
+        if reviewed is not None:
+            check_stale(reviewed, current)
+        else:
+            planfile.print_plan(current, err)
+        _raise_if_blocked(current)
+        if reviewed is None and current.has_changes and not auto_approve:
+            typer.confirm("Apply these changes?", abort=True, err=True)
+        summary = _execute(inputs, reviewed or current, out, err, quiet=output == "json")
+    _finish(inputs, summary, out, err, as_json=output == "json")
+
+
+# -- wiring -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    state_dir: Path
+    desired: DesiredState
+    backend: Backend
+    plan: Plan
+    settings: Any
+
+
+def _load(state_dir: Path, options: PlanOptions) -> _Inputs:
+    from reconciler.speakap.settings import ConnectionSettings, open_backend
+    from reconciler.state import read_state
+
+    desired = read_state(state_dir)
+    settings = ConnectionSettings.load(state_dir)
+    backend = open_backend(settings)
+    live = backend.fetch_snapshot()
+    last = gitstate.read_last_applied(state_dir)
+    computed = compute_plan(desired, live, last, options=options)
+    computed = replace(computed, desired_commit=gitstate.desired_commit(state_dir))
+    return _Inputs(state_dir, desired, backend, computed, settings)
+
+
+def _raise_if_blocked(plan: Plan) -> None:
+    message = plan.blocked_message()
+    if message:
+        raise BlockedError(message)
+
+
+def _execute(inputs: _Inputs, reviewed: Plan, out: Path, err: Console, *, quiet: bool) -> Any:
+    pid = plan_id(reviewed.ids(), reviewed.desired_commit)
+    path = out / "journal" / f"{pid}.jsonl"
+    done = frozenset(done_actions(path) & inputs.plan.ids())
+    options = ApplyOptions(
+        concurrency=int(getattr(inputs.settings, "concurrency", 8) or 8),
+        batch_size=int(getattr(inputs.settings, "batch_size", 100) or 100),
+    )
+    with Journal(path) as journal, _progress(err, quiet or not inputs.plan.actions) as bar:
+        return apply_plan(
+            inputs.plan,
+            inputs.backend,
+            inputs.desired,
+            journal,
+            done=done,
+            options=options,
+            progress=bar,
+            plan_id=pid,
+        )
+
+
+@contextmanager
+def _progress(console: Console, quiet: bool) -> Iterator[Any]:
+    if quiet:
+        yield None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        tasks: dict[str, Any] = {}
+
+        def advance(phase: str, finished: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = progress.add_task(phase, total=total)
+            progress.update(tasks[phase], completed=finished)
+
+        yield advance
+
+
+def _finish(
+    inputs: _Inputs, summary: ApplySummary, out: Path, err: Console, *, as_json: bool
+) -> None:
+    sheets = invites.write_invite_sheets(out, _invites(inputs, summary.results))
+    moved = False
+    if summary.ok and inputs.plan.desired_commit and not gitstate.is_dirty(inputs.state_dir):
+        gitstate.mark_applied(inputs.state_dir, inputs.plan.desired_commit)
+        moved = True
+    report = summary.to_json() | {
+        "last_applied_moved": moved,
+        "invite_sheets": [str(p) for p in sheets],
+    }
+    if as_json:
+        sys.stdout.write(json.dumps(report, indent=1) + "\n")
+    else:
+        _print_summary(report, Console())
+    raise typer.Exit(EXIT_OK if summary.ok else EXIT_ERROR)
+
+
+def _print_summary(report: dict[str, Any], console: Console) -> None:
+    console.print(
+        f"applied: {report['done']} done, {report['failed']} failed, "
+        f"{report['skipped']} already done earlier",
+        highlight=False,
+    )
+    for failure in report["failures"]:
+        console.print(
+            f"  [red]failed[/red] {failure['action']}: {failure['reason']}", highlight=False
+        )
+    for sheet in report["invite_sheets"]:
+        console.print(f"printable invites: {sheet}", highlight=False)
+    if report["last_applied_moved"]:
+        console.print(f"last-applied ref moved to {gitstate.LAST_APPLIED_REF}", highlight=False)
+
+
+def _invites(inputs: _Inputs, results: tuple[ActionResult, ...]) -> list[invites.Invite]:
+    """Invite sheet entries for printable-channel users created in this run."""
+    people = inputs.desired.people_by_id()
+    entries = []
+    for result in results:
+        if not (result.ok and result.action_id.startswith("create_user:")):
+            continue
+        person = people.get(result.action_id.split(":", 1)[1])
+        if person is None or person.invite_channel != "printable":
+            continue
+        login, _, code = result.detail.partition(" ")
+        entries.append(
+            invites.Invite(
+                employee_id=person.employee_id,
+                name=" ".join(
+                    x for x in (person.given_name, person.infix, person.family_name) if x
+                ),
+                business_unit=person.business_unit or "(no business unit)",
+                login=login or person.employee_id,
+                code=code or "(ask your manager)",
+            )
+        )
+    return entries

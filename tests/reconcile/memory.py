@@ -47,7 +47,7 @@ def apply_in_memory(
                 employee_id=person.employee_id,
                 user_name=person.email or person.employee_id,
                 managed=True,
-                **person.profile(),
+                **person.profile(),  # type: ignore[arg-type]
             )
         elif kind == "adopt_user":
             uid = user_of(action)

@@ -1,1 +1,64 @@
-"""CLI commands: speakap."""
+"""CLI commands of the Speakap stage: the embedded simulator."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import typer
+
+from reconciler.cli.app import app
+from reconciler.speakap.errors import ConfigurationError
+
+
+@app.command()
+def simulator(
+    port: int = typer.Option(8765, "--port", help="Loopback port to listen on (0: any free port)."),
+    data: Path | None = typer.Option(
+        None, "--data", help="JSON file with the network: loaded at start, saved on change."
+    ),
+    latency: float = typer.Option(0.0, "--latency", help="Seconds added to every SCIM request."),
+    rate_limit: float | None = typer.Option(
+        None, "--rate-limit", help="Requests per second before answering 429 + Retry-After."
+    ),
+    fault_rate: float = typer.Option(
+        0.0, "--fault-rate", help="Share of requests that fail (500, timeout, dropped)."
+    ),
+    max_page_size: int = typer.Option(1000, "--max-page-size", help="Largest page served."),
+    grace_days: int | None = typer.Option(
+        None, "--grace-days", help="Days a deleted user stays recoverable (default: the data's)."
+    ),
+) -> None:
+    """Run the embedded Speakap simulator (SCIM 2.0 on loopback) until Ctrl-C.
+
+    The bearer token is read from SPEAKAP_TOKEN (or SPEAKAP_TOKEN_FILE); it is never printed.
+    """
+    from reconciler.speakap.settings import token_from_env
+    from reconciler.speakap.simulator import load_network, run_simulator
+
+    token = token_from_env(os.environ)
+    try:
+        network = load_network(data)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc), file=data) from None
+    if grace_days is not None:
+        network.settings.grace_days = grace_days
+    with run_simulator(
+        token=token.reveal(),
+        data=data,
+        network=network,
+        port=port,
+        latency=latency,
+        rate_limit=rate_limit,
+        fault_rate=fault_rate,
+        max_page_size=max_page_size,
+    ) as sim:
+        typer.echo(
+            f"Speakap simulator on {sim.url} (inspection: {sim.url.split('/scim')[0]}/_sim/state)"
+        )
+        typer.echo("export SPEAKAP_URL=" + sim.url)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            typer.echo("stopping", err=True)

@@ -1,0 +1,324 @@
+"""``ScimBackend``: the :class:`reconciler.backend.Backend` protocol over SCIM 2.0.
+
+``fetch_snapshot`` reads every user and group in page-count requests (memberships come from the
+users' ``groups`` attribute or the groups' ``members``, as the dialect says). ``execute`` maps
+each action to SCIM calls, concurrently within the client's limits; membership actions of one
+group go out as PATCHes of at most ``dialect.batch_size`` members.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from reconciler.errors import SpeakapError
+from reconciler.model import Action, ActionResult, LiveSnapshot, LiveUser, OrgUnit, Person
+from reconciler.speakap import mapping
+from reconciler.speakap.client import ScimClient
+from reconciler.speakap.dialect import Dialect
+from reconciler.speakap.errors import (
+    AuthenticationError,
+    InvalidRequestError,
+    NotFoundError,
+    PreconditionFailedError,
+)
+
+log = logging.getLogger(__name__)
+
+USERS = "/Users"
+GROUPS = "/Groups"
+_MEMBERSHIP_KINDS = ("add_membership", "remove_membership")
+
+
+class ScimBackend:
+    """A live Speakap network (or the simulator, or any SCIM server) behind the Backend protocol."""
+
+    def __init__(self, client: ScimClient, dialect: Dialect | None = None) -> None:
+        self.client = client
+        self.dialect = dialect or Dialect()
+        self._user_ids: dict[str, str] = {}  # employee id -> live id
+        self._group_ids: dict[str, str] = {}  # org key -> live id
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+
+    def __repr__(self) -> str:
+        return f"ScimBackend({self.client.base_url!r})"
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> ScimBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def fetch_snapshot(self) -> LiveSnapshot:
+        dialect = self.dialect
+        from_users = dialect.memberships_from == "user_groups"
+
+        def user_row(resource: dict[str, Any]) -> tuple[LiveUser, tuple[str, ...]]:
+            groups = resource.get("groups") or () if from_users else ()
+            return mapping.live_user(resource, dialect), tuple(
+                str(g["value"]) for g in groups if g.get("value") is not None
+            )
+
+        rows = self.client.list_converted(USERS, user_row)
+        if from_users:
+            members: dict[str, set[str]] = defaultdict(set)
+            for user, group_ids in rows:
+                for gid in group_ids:
+                    members[gid].add(user.id)
+            groups = self.client.list_converted(
+                GROUPS,
+                lambda r: mapping.live_group(r, dialect, frozenset(members.get(str(r["id"]), ()))),
+                excluded_attributes="members",
+            )
+        else:
+            groups = self.client.list_converted(GROUPS, lambda r: mapping.live_group(r, dialect))
+        users = tuple(user for user, _ in rows)
+        with self._lock:
+            for user in users:
+                if user.employee_id:
+                    self._user_ids[user.employee_id] = user.id
+            for group in groups:
+                if group.key:
+                    self._group_ids[group.key] = group.id
+        return LiveSnapshot(users=users, groups=tuple(groups))
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def execute(
+        self,
+        actions: Sequence[Action],
+        people: dict[str, Person],
+        org_units: dict[str, OrgUnit],
+    ) -> list[ActionResult]:
+        """One result per action, in order; raises only when authentication fails."""
+        units: list[tuple[list[int], Callable[[], list[ActionResult]]]] = []
+        batches: dict[str, list[int]] = defaultdict(list)
+        for index, action in enumerate(actions):
+            if action.kind in _MEMBERSHIP_KINDS:
+                batches[f"{action.kind}:{action.group_id or action.org_unit}"].append(index)
+            else:
+                units.append(([index], self._single(action, people, org_units)))
+        for indexes in batches.values():
+            size = max(1, self.dialect.batch_size)
+            for start in range(0, len(indexes), size):
+                chunk = indexes[start : start + size]
+                units.append((chunk, self._batch([actions[i] for i in chunk])))
+        results: list[ActionResult | None] = [None] * len(actions)
+        with ThreadPoolExecutor(max_workers=self.client.concurrency) as pool:
+            futures = [
+                (indexes, pool.submit(self._guarded, run, indexes, actions))
+                for indexes, run in units
+            ]
+            failure: AuthenticationError | None = None
+            for indexes, future in futures:
+                try:
+                    for i, result in zip(indexes, future.result(), strict=True):
+                        results[i] = result
+                except AuthenticationError as err:
+                    failure = failure or err
+        if failure is not None:
+            raise failure
+        return [r for r in results if r is not None]
+
+    def _guarded(
+        self, run: Callable[[], list[ActionResult]], indexes: list[int], actions: Sequence[Action]
+    ) -> list[ActionResult]:
+        if self._stop.is_set():
+            return [
+                ActionResult(actions[i].id, False, "not attempted: authentication failed")
+                for i in indexes
+            ]
+        try:
+            return run()
+        except AuthenticationError:
+            self._stop.set()
+            raise
+        except (SpeakapError, LookupError, ValueError) as err:
+            return [ActionResult(actions[i].id, False, _detail(err)) for i in indexes]
+
+    def _single(
+        self, action: Action, people: dict[str, Person], org_units: dict[str, OrgUnit]
+    ) -> Callable[[], list[ActionResult]]:
+        def run() -> list[ActionResult]:
+            created = self._run(action, people, org_units)
+            return [ActionResult(action.id, True, created_id=created)]
+
+        return run
+
+    def _run(
+        self, action: Action, people: dict[str, Person], org_units: dict[str, OrgUnit]
+    ) -> str | None:
+        dialect = self.dialect
+        kind = action.kind
+        if kind == "create_org_unit":
+            unit = _need(org_units, action.org_unit, "org unit")
+            body = mapping.group_body(unit, None, dialect)
+            group = self.client.create(
+                GROUPS, body, lookup_filter=f"externalId eq {_quote(unit.key)}"
+            )
+            with self._lock:
+                self._group_ids[unit.key] = str(group["id"])
+            return str(group["id"])
+        if kind == "create_user":
+            person = _need(people, action.employee_id, "person")
+            user = self.client.create(
+                USERS,
+                mapping.user_body(person, dialect),
+                lookup_filter=dialect.employee_id_filter(person.employee_id),
+            )
+            with self._lock:
+                self._user_ids[person.employee_id] = str(user["id"])
+            return str(user["id"])
+        user_id = self._user_id(action)
+        if kind == "adopt_user":
+            employee_id = _need_str(action.employee_id, "employee id")
+            self.client.patch(USERS, user_id, mapping.adopt_operations(employee_id, dialect))
+            with self._lock:
+                self._user_ids[employee_id] = user_id
+        elif kind == "update_user":
+            person = people.get(action.employee_id or "")
+            display = (
+                mapping.display_name(person.given_name, person.infix, person.family_name)
+                if person
+                else None
+            )
+            ops = mapping.update_operations(action.after or {}, dialect, display)
+            if ops:
+                self.client.patch(USERS, user_id, ops)
+        elif kind in ("suspend_user", "reactivate_user"):
+            active = kind == "reactivate_user"
+            self.client.patch(
+                USERS, user_id, [{"op": "replace", "path": "active", "value": active}]
+            )
+        elif kind == "delete_user":
+            self._delete(user_id)
+        elif kind == "anonymize_user":
+            self._anonymize(user_id)
+            self._delete(user_id)
+        else:
+            raise ValueError(f"unknown action kind {kind}")
+        return None
+
+    def _delete(self, user_id: str) -> None:
+        try:
+            self.client.delete(USERS, user_id)
+        except NotFoundError:
+            log.info("user %s was already deleted", user_id)
+
+    def _anonymize(self, user_id: str) -> None:
+        for _ in range(3):  # re-read on an ETag conflict
+            current = self.client.get(USERS, user_id)
+            etag = (current.get("meta") or {}).get("version")
+            try:
+                self.client.replace(
+                    USERS, user_id, mapping.anonymized_body(current, self.dialect), etag=etag
+                )
+                return
+            except PreconditionFailedError:
+                continue
+        raise PreconditionFailedError(f"user {user_id} kept changing while being anonymized")
+
+    def _batch(self, actions: list[Action]) -> Callable[[], list[ActionResult]]:
+        """One PATCH for up to batch_size membership changes of one group; if the server refuses
+        the batch, each change is tried alone so one bad member does not fail the others."""
+
+        def run() -> list[ActionResult]:
+            group_id = self._group_id(actions[0])
+            resolved: list[tuple[Action, str]] = []
+            results: dict[str, ActionResult] = {}
+            for action in actions:
+                try:
+                    resolved.append((action, self._user_id(action)))
+                except (LookupError, SpeakapError) as err:
+                    if isinstance(err, AuthenticationError):
+                        raise
+                    results[action.id] = ActionResult(action.id, False, _detail(err))
+            if resolved:
+                try:
+                    self._patch_members(actions[0].kind, group_id, [u for _, u in resolved])
+                    for action, _ in resolved:
+                        results[action.id] = ActionResult(action.id, True)
+                except InvalidRequestError:
+                    for action, uid in resolved:
+                        results[action.id] = self._one_member(action, group_id, uid)
+            return [results[a.id] for a in actions]
+
+        return run
+
+    def _one_member(self, action: Action, group_id: str, user_id: str) -> ActionResult:
+        try:
+            self._patch_members(action.kind, group_id, [user_id])
+            return ActionResult(action.id, True)
+        except AuthenticationError:
+            raise
+        except SpeakapError as err:
+            return ActionResult(action.id, False, _detail(err))
+
+    def _patch_members(self, kind: str, group_id: str, user_ids: list[str]) -> None:
+        if kind == "add_membership":
+            ops = mapping.member_add_operations(user_ids)
+        else:
+            ops = mapping.member_remove_operations(user_ids)
+        self.client.patch(GROUPS, group_id, ops)
+
+    # -- resolving ids -----------------------------------------------------------------------
+
+    def _user_id(self, action: Action) -> str:
+        if action.user_id:
+            return action.user_id
+        employee_id = _need_str(action.employee_id, "employee id")
+        with self._lock:
+            known = self._user_ids.get(employee_id)
+        if known:
+            return known
+        found = self.client.search(USERS, self.dialect.employee_id_filter(employee_id))
+        if not found:
+            raise LookupError(f"no live user with employee id {employee_id}")
+        with self._lock:
+            self._user_ids[employee_id] = str(found[0]["id"])
+        return str(found[0]["id"])
+
+    def _group_id(self, action: Action) -> str:
+        if action.group_id:
+            return action.group_id
+        key = _need_str(action.org_unit, "org unit")
+        with self._lock:
+            known = self._group_ids.get(key)
+        if known:
+            return known
+        found = self.client.find_by_external_id(GROUPS, key)
+        if found is None:
+            raise LookupError(f"no live group for org unit {key}")
+        with self._lock:
+            self._group_ids[key] = str(found["id"])
+        return str(found["id"])
+
+
+def _need(values: dict[str, Any], key: str | None, what: str) -> Any:
+    if key is None or key not in values:
+        raise LookupError(f"unknown {what} {key!r}")
+    return values[key]
+
+
+def _need_str(value: str | None, what: str) -> str:
+    if not value:
+        raise LookupError(f"the action names no {what}")
+    return value
+
+
+def _detail(err: Exception) -> str:
+    return str(err.args[0]) if isinstance(err, LookupError) and err.args else str(err)
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

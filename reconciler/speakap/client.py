@@ -1,0 +1,479 @@
+"""A SCIM 2.0 client (RFC 7644) over httpx, built for large networks and flaky servers.
+
+- Listing pages through ``startIndex``/``count`` and, once ``totalResults`` is known, fetches
+  the remaining pages concurrently; it dedupes by id and re-reads short pages (RFC 7644
+  3.4.2.4), so a shifting collection never yields duplicates.
+- Every request passes a client-side rate limiter and a concurrency limit.
+- 429 waits for ``Retry-After``; 5xx, timeouts and dropped connections back off exponentially
+  with full jitter, a bounded number of times. A request that may have reached the server is
+  retried only when it is idempotent; a POST is retried only after a lookup (by externalId)
+  shows it did not land.
+- SCIM errors become the typed exceptions of :mod:`reconciler.speakap.errors`.
+
+The token lives in a :class:`Secret`; it is sent as a header and never appears in a repr,
+a log line or an exception message.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+from reconciler.speakap.dialect import LIST_SCHEMA, PATCH_SCHEMA
+from reconciler.speakap.errors import (
+    AuthenticationError,
+    InvalidRequestError,
+    NotFoundError,
+    PreconditionFailedError,
+    ScimError,
+    UnavailableError,
+    UniquenessError,
+)
+
+log = logging.getLogger(__name__)
+
+Json = dict[str, Any]
+T = TypeVar("T")
+SCIM_JSON = "application/scim+json"
+
+
+class Secret:
+    """A token that does not show itself: repr and str are masked."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Bounded retries: ``attempts`` tries in all, delays ``base * 2**n`` capped, full jitter."""
+
+    attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 10.0
+    max_retry_after: float = 120.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        return rng.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+class RateLimiter:
+    """A token bucket shared by all threads: at most ``rate`` requests per second on average."""
+
+    def __init__(self, rate: float | None, burst: int = 1) -> None:
+        self._rate = rate
+        self._capacity = float(max(1, burst))
+        self._tokens = self._capacity
+        self._last = time.monotonic()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        if not self._rate:
+            return
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                self._tokens = min(self._capacity, self._tokens + (now - self._last) * self._rate)
+                self._last = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                wait = (1 - self._tokens) / self._rate
+            time.sleep(wait)
+
+
+@dataclass(slots=True)
+class ClientStats:
+    """Counters of one client, for benchmarks and tests (requests include retries)."""
+
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    lookups_after_failed_post: int = 0
+
+
+class _MaybeSent(Exception):
+    """A non-idempotent request failed in a way that may have reached the server."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    total: int
+    resources: list[Json]
+
+
+class ScimClient:
+    """A SCIM 2.0 client for one service provider (thread-safe)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: Secret,
+        *,
+        rate_limit: float | None = None,
+        concurrency: int = 8,
+        timeout: float = 30.0,
+        page_size: int = 1000,
+        retry: RetryPolicy | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.page_size = page_size
+        self.concurrency = max(1, concurrency)
+        self.retry = retry or RetryPolicy()
+        self.stats = ClientStats()
+        self._stats_lock = threading.Lock()
+        self._rng = random.Random(seed)
+        self._limiter = RateLimiter(rate_limit, burst=self.concurrency)
+        self._slots = threading.BoundedSemaphore(self.concurrency)
+        self._config: Json | None = None
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={
+                "Authorization": f"Bearer {token.reveal()}",
+                "Accept": SCIM_JSON,
+            },
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            limits=httpx.Limits(
+                max_connections=self.concurrency, max_keepalive_connections=self.concurrency
+            ),
+        )
+
+    def __repr__(self) -> str:
+        return f"ScimClient({self.base_url!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ScimClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- discovery ---------------------------------------------------------------------------
+
+    def service_provider_config(self) -> Json:
+        if self._config is None:
+            self._config = self._json(self._request("GET", "/ServiceProviderConfig"))
+        return self._config
+
+    @property
+    def etag_supported(self) -> bool:
+        etag = self.service_provider_config().get("etag") or {}
+        return bool(etag.get("supported"))
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def get(self, endpoint: str, resource_id: str, *, attributes: str | None = None) -> Json:
+        params = {"attributes": attributes} if attributes else None
+        return self._json(self._request("GET", f"{endpoint}/{resource_id}", params=params))
+
+    def search(self, endpoint: str, filter: str, *, count: int | None = None) -> list[Json]:
+        """Resources matching a filter (all pages)."""
+        return self.list_all(endpoint, filter=filter, page_size=count)
+
+    def find_by_external_id(self, endpoint: str, external_id: str) -> Json | None:
+        return _single(self.search(endpoint, f"externalId eq {_quote(external_id)}"))
+
+    def find_by_user_name(self, user_name: str) -> Json | None:
+        return _single(self.search("/Users", f"userName eq {_quote(user_name)}"))
+
+    def group_members(self, group_id: str) -> list[str]:
+        """The member ids of one group (a separate read when groups were listed without)."""
+        group = self.get("/Groups", group_id, attributes="members")
+        return [str(m["value"]) for m in group.get("members") or () if "value" in m]
+
+    def list_all(
+        self,
+        endpoint: str,
+        *,
+        filter: str | None = None,
+        attributes: str | None = None,
+        excluded_attributes: str | None = None,
+        page_size: int | None = None,
+    ) -> list[Json]:
+        """Every resource of ``endpoint``: the first page, then the rest concurrently."""
+        return self.list_converted(
+            endpoint,
+            _identity,
+            filter=filter,
+            attributes=attributes,
+            excluded_attributes=excluded_attributes,
+            page_size=page_size,
+        )
+
+    def list_converted(
+        self,
+        endpoint: str,
+        convert: Callable[[Json], T],
+        *,
+        filter: str | None = None,
+        attributes: str | None = None,
+        excluded_attributes: str | None = None,
+        page_size: int | None = None,
+    ) -> list[T]:
+        """Like :meth:`list_all`, converting each resource as its page arrives (so the raw
+        JSON of a large network is never held at once). Deduplicated by id, in page order."""
+        count = page_size or self.page_size
+        params: dict[str, str] = {}
+        if filter:
+            params["filter"] = filter
+        if attributes:
+            params["attributes"] = attributes
+        if excluded_attributes:
+            params["excludedAttributes"] = excluded_attributes
+        first = self._page(endpoint, 1, count, params)
+        found: dict[str, T] = {}
+        _merge(found, first.resources, convert)
+        if first.total <= len(first.resources) or not first.resources:
+            return list(found.values())
+        # The server may cap the page size below ``count``: its first page tells the step.
+        step = min(count, len(first.resources))
+        starts = range(1 + step, first.total + 1, step)
+
+        def window(start: int) -> list[tuple[str, T]]:
+            expected = min(step, first.total - start + 1)
+            resources = self._read_window(endpoint, start, expected, params)
+            return [(str(r["id"]), convert(r)) for r in resources]
+
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            for converted in pool.map(window, starts):
+                found.update(converted)
+        return list(found.values())
+
+    def _read_window(
+        self, endpoint: str, start: int, expected: int, params: Mapping[str, str]
+    ) -> list[Json]:
+        """``expected`` resources from ``start``; a short page is re-read, then completed."""
+        page = self._page(endpoint, start, expected, params)
+        if len(page.resources) < expected and page.resources:
+            page = self._page(endpoint, start, expected, params)  # RFC 7644 3.4.2.4
+        resources = list(page.resources)
+        while len(resources) < expected and page.resources:
+            offset = start + len(resources)
+            page = self._page(endpoint, offset, expected - len(resources), params)
+            resources.extend(page.resources)
+        return resources
+
+    def _page(self, endpoint: str, start: int, count: int, params: Mapping[str, str]) -> Page:
+        query = {**params, "startIndex": str(start), "count": str(count)}
+        body = self._json(self._request("GET", endpoint, params=query))
+        if LIST_SCHEMA not in body.get("schemas", [LIST_SCHEMA]):
+            raise InvalidRequestError(f"GET {endpoint}: not a SCIM list response")
+        resources = [r for r in body.get("Resources") or [] if isinstance(r, dict) and "id" in r]
+        return Page(total=int(body.get("totalResults", len(resources))), resources=resources)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def create(self, endpoint: str, body: Json, *, lookup_filter: str | None = None) -> Json:
+        """POST a resource. If the POST may have landed, ``lookup_filter`` (e.g. externalId eq)
+        decides whether to retry: a found resource is returned instead of posting again."""
+        maybe_landed = False
+        for attempt in range(1, self.retry.attempts + 1):
+            if maybe_landed and lookup_filter is not None:
+                with self._stats_lock:
+                    self.stats.lookups_after_failed_post += 1
+                landed = self.search(endpoint, lookup_filter)
+                if landed:
+                    return landed[0]
+            try:
+                return self._json(self._request("POST", endpoint, body=body, idempotent=False))
+            except _MaybeSent as exc:
+                if lookup_filter is None:
+                    raise UnavailableError(
+                        f"POST {endpoint} failed ({exc}) and may have reached the server; "
+                        "not repeated without a way to check"
+                    ) from None
+                maybe_landed = True
+                log.info("POST %s failed (%s), checking before a retry", endpoint, exc)
+                time.sleep(self.retry.delay(attempt, self._rng))
+            except UniquenessError:
+                if not maybe_landed:
+                    raise
+        raise UnavailableError(f"POST {endpoint}: failed {self.retry.attempts} times")
+
+    def replace(
+        self, endpoint: str, resource_id: str, body: Json, *, etag: str | None = None
+    ) -> Json:
+        return self._json(self._request("PUT", f"{endpoint}/{resource_id}", body=body, etag=etag))
+
+    def patch(
+        self,
+        endpoint: str,
+        resource_id: str,
+        operations: Iterable[Mapping[str, Any]],
+        *,
+        etag: str | None = None,
+    ) -> Json | None:
+        body = {"schemas": [PATCH_SCHEMA], "Operations": list(operations)}
+        response = self._request("PATCH", f"{endpoint}/{resource_id}", body=body, etag=etag)
+        return self._json(response) if response.content else None
+
+    def delete(self, endpoint: str, resource_id: str, *, etag: str | None = None) -> None:
+        """DELETE; a retried DELETE that finds the resource gone counts as done."""
+        self._request("DELETE", f"{endpoint}/{resource_id}", etag=etag)
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Json | None = None,
+        etag: str | None = None,
+        idempotent: bool = True,
+    ) -> httpx.Response:
+        headers: dict[str, str] = {}
+        content: bytes | None = None
+        if body is not None:
+            headers["Content-Type"] = SCIM_JSON
+            content = json.dumps(body).encode()
+        if etag and method != "GET" and self.etag_supported:
+            headers["If-Match"] = etag
+        failure = ""
+        for attempt in range(1, self.retry.attempts + 1):
+            if attempt > 1:
+                with self._stats_lock:
+                    self.stats.retries += 1
+            self._limiter.acquire()
+            with self._stats_lock:
+                self.stats.requests += 1
+            try:
+                with self._slots:
+                    response = self._http.request(
+                        method, path, params=params, content=content, headers=headers
+                    )
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                failure = f"cannot connect ({type(exc).__name__})"  # never reached the server
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                failure = f"{type(exc).__name__}"
+                if not idempotent:
+                    raise _MaybeSent(failure) from None
+            else:
+                status = response.status_code
+                if status == 429:
+                    wait = self._retry_after(response, attempt)
+                    with self._stats_lock:
+                        self.stats.throttled += 1
+                    log.info("%s %s throttled (429), waiting %.2fs", method, path, wait)
+                    time.sleep(wait)
+                    continue
+                if status >= 500:
+                    failure = f"HTTP {status}"
+                    if not idempotent:
+                        raise _MaybeSent(failure)
+                elif status == 404 and method == "DELETE" and failure:
+                    return response  # an earlier, failed-looking attempt did delete it
+                else:
+                    if status >= 400:
+                        raise _error(method, path, response)
+                    return response
+            log.info("%s %s failed (%s), attempt %d", method, path, failure, attempt)
+            if attempt < self.retry.attempts:
+                time.sleep(self.retry.delay(attempt, self._rng))
+        raise UnavailableError(
+            f"{method} {path}: {failure} after {self.retry.attempts} attempts", detail=failure
+        )
+
+    def _retry_after(self, response: httpx.Response, attempt: int) -> float:
+        value = response.headers.get("Retry-After", "")
+        try:
+            wait = float(value)
+        except ValueError:
+            parsed = email.utils.parsedate_to_datetime(value) if value else None
+            wait = (
+                parsed.timestamp() - time.time() if parsed else self.retry.delay(attempt, self._rng)
+            )
+        return max(0.0, min(wait, self.retry.max_retry_after))
+
+    @staticmethod
+    def _json(response: httpx.Response) -> Json:
+        try:
+            data = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise InvalidRequestError(
+                f"{response.request.method} {response.request.url.path}: response is not JSON"
+            ) from None
+        if not isinstance(data, dict):
+            raise InvalidRequestError(f"{response.request.url.path}: response is not an object")
+        return data
+
+
+def _error(method: str, path: str, response: httpx.Response) -> ScimError:
+    status = response.status_code
+    scim_type: str | None = None
+    detail: str | None = None
+    try:
+        body = response.json()
+        if isinstance(body, dict):
+            scim_type = body.get("scimType")
+            detail = body.get("detail")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        pass
+    where = f"{method} {path}: HTTP {status}"
+    text = where + (f" {scim_type}" if scim_type else "") + (f": {detail}" if detail else "")
+    kwargs: dict[str, Any] = {"status": status, "scim_type": scim_type, "detail": detail}
+    cls: Callable[..., ScimError]
+    if status in (401, 403):
+        text = (
+            f"Speakap refused the credentials ({where}); check SPEAKAP_TOKEN or "
+            "SPEAKAP_TOKEN_FILE and the token's rights"
+        )
+        cls = AuthenticationError
+    elif status == 404:
+        cls = NotFoundError
+    elif status == 409:
+        cls = UniquenessError
+    elif status == 412:
+        text += " (the resource changed since it was read: re-read it and retry)"
+        cls = PreconditionFailedError
+    else:
+        cls = InvalidRequestError
+    return cls(text, **kwargs)
+
+
+def _merge(found: dict[str, T], resources: Iterable[Json], convert: Callable[[Json], T]) -> None:
+    for resource in resources:
+        found[str(resource["id"])] = convert(resource)
+
+
+def _identity(resource: Json) -> Json:
+    return resource
+
+
+def _single(resources: list[Json]) -> Json | None:
+    return resources[0] if resources else None
+
+
+def _quote(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'

@@ -1,0 +1,95 @@
+"""Every choice about how Speakap's SCIM dialect carries our data, in one place.
+
+Speakap documents only part of its SCIM dialect, and a real network may differ, so every URN,
+attribute name and limit the client relies on is a field of :class:`Dialect`, which
+``desired-state/speakap.yaml`` can override (``dialect:``). The README lists them.
+
+How a person travels (defaults):
+
+- employee id (HR id, Speakap's XID) -> ``externalId`` (or the enterprise ``employeeNumber``);
+- given name / infix / family name -> ``name.givenName`` / ``name.middleName`` /
+  ``name.familyName``; job title -> ``title``; language -> ``preferredLanguage``;
+- email -> ``emails[primary]`` (type work); phone -> ``phoneNumbers`` (type mobile, E.164);
+- login -> ``userName`` and the bag's ``login`` (email when there is one, else employee id);
+- the sync's marker -> bag ``managedBy: speakap-sync`` on every user it created or adopted;
+- the invitation channel -> bag ``inviteChannel`` on create.
+
+An org unit is a Group: key -> ``externalId``, name -> ``displayName``, kind / parent key /
+visibility -> the Speakap group extension. Memberships are Group ``members``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any, Literal
+
+USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
+LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+EmployeeIdAttribute = Literal["externalId", "employeeNumber"]
+LoginSource = Literal["email", "employee_id"]
+MembershipSource = Literal["user_groups", "group_members"]
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """The SCIM dialect of one Speakap network. Defaults follow Speakap's public material."""
+
+    enterprise_urn: str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    bag_urn: str = "urn:speakap:params:scim:bag"
+    group_urn: str = "urn:speakap:params:scim:schemas:extension:group:2.0:Group"
+    # Which attribute carries the HR employee id: core externalId or enterprise employeeNumber.
+    employee_id_attribute: EmployeeIdAttribute = "externalId"
+    # userName / bag login: the (lower-case) email when there is one, else the employee id.
+    login_source: LoginSource = "email"
+    login_attribute: str = "login"  # in the bag
+    marker_attribute: str = "managedBy"  # in the bag
+    marker_value: str = "speakap-sync"
+    invite_attribute: str = "inviteChannel"  # in the bag, written on create
+    group_kind_attribute: str = "kind"  # in the group extension
+    group_parent_attribute: str = "parent"  # in the group extension: the parent's key
+    group_visibility_attribute: str = "visibility"  # in the group extension
+    email_type: str = "work"
+    phone_type: str = "mobile"
+    # Where memberships are read from: the users' read-only ``groups`` attribute (no extra
+    # request; Speakap and the simulator fill it) or the groups' ``members`` (any server).
+    memberships_from: MembershipSource = "user_groups"
+    batch_size: int = 100  # members per Group PATCH
+    anonymous_name: str = "Anonymous"
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Dialect:
+        """Defaults overridden by ``values`` (keys are field names); unknown keys are errors."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown dialect setting(s): {', '.join(unknown)}")
+        return replace(cls(), **dict(values))
+
+    def employee_id_filter(self, employee_id: str) -> str:
+        """The SCIM filter that finds a user by employee id."""
+        return f"{self.employee_id_path()} eq {quote(employee_id)}"
+
+    def employee_id_path(self) -> str:
+        if self.employee_id_attribute == "externalId":
+            return "externalId"
+        return f"{self.enterprise_urn}:employeeNumber"
+
+    def user_schemas(self) -> list[str]:
+        schemas = [USER_SCHEMA, self.bag_urn]
+        if self.employee_id_attribute == "employeeNumber":
+            schemas.insert(1, self.enterprise_urn)
+        return schemas
+
+
+def quote(value: str) -> str:
+    """A SCIM filter string literal (JSON string rules)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+DEFAULT_DIALECT = Dialect()

@@ -1,0 +1,237 @@
+"""Translation between our values (Person, OrgUnit, LiveUser, LiveGroup) and SCIM JSON.
+
+Pure functions over plain dicts; the dialect says where each value travels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.model import ORG_KINDS, LiveGroup, LiveUser, OrgKind, OrgUnit, Person
+from reconciler.speakap.dialect import GROUP_SCHEMA, Dialect
+
+Json = dict[str, Any]
+PatchOp = dict[str, Any]
+
+# Person profile field -> SCIM path (names and simple attributes).
+_SIMPLE_PATHS: dict[str, str] = {
+    "given_name": "name.givenName",
+    "infix": "name.middleName",
+    "family_name": "name.familyName",
+    "job_title": "title",
+    "language": "preferredLanguage",
+}
+
+
+def login_of(person: Person, dialect: Dialect) -> str:
+    if dialect.login_source == "email" and person.email:
+        return person.email.lower()
+    return person.employee_id
+
+
+def user_body(person: Person, dialect: Dialect) -> Json:
+    """The POST /Users body of a new, managed, active user."""
+    login = login_of(person, dialect)
+    body: Json = {"schemas": dialect.user_schemas(), "userName": login, "active": True}
+    _set_employee_id(body, person.employee_id, dialect)
+    name = {"givenName": person.given_name, "familyName": person.family_name}
+    if person.infix:
+        name["middleName"] = person.infix
+    body["name"] = name
+    body["displayName"] = display_name(person.given_name, person.infix, person.family_name)
+    if person.email:
+        body["emails"] = [_email(person.email, dialect)]
+    if person.phone:
+        body["phoneNumbers"] = [_phone(person.phone, dialect)]
+    if person.job_title:
+        body["title"] = person.job_title
+    if person.language:
+        body["preferredLanguage"] = person.language
+    body[dialect.bag_urn] = {
+        dialect.login_attribute: login,
+        dialect.marker_attribute: dialect.marker_value,
+        dialect.invite_attribute: person.invite_channel,
+    }
+    return body
+
+
+def display_name(given: str | None, infix: str | None, family: str | None) -> str:
+    return " ".join(part for part in (given, infix, family) if part)
+
+
+def _set_employee_id(body: Json, employee_id: str, dialect: Dialect) -> None:
+    if dialect.employee_id_attribute == "externalId":
+        body["externalId"] = employee_id
+    else:
+        body[dialect.enterprise_urn] = {"employeeNumber": employee_id}
+
+
+def _email(value: str, dialect: Dialect) -> Json:
+    return {"value": value.lower(), "type": dialect.email_type, "primary": True}
+
+
+def _phone(value: str, dialect: Dialect) -> Json:
+    return {"value": value, "type": dialect.phone_type}
+
+
+def update_operations(
+    after: Mapping[str, Any], dialect: Dialect, display: str | None = None
+) -> list[PatchOp]:
+    """PATCH operations that set exactly the profile fields in ``after`` (None removes);
+    ``display`` (the new display name) is set too when a name part changes."""
+    ops: list[PatchOp] = []
+    if display and any(k in after for k in ("given_name", "infix", "family_name")):
+        ops.append({"op": "replace", "path": "displayName", "value": display})
+    for field_name, value in after.items():
+        if field_name in _SIMPLE_PATHS:
+            path = _SIMPLE_PATHS[field_name]
+            ops.append(_set_or_remove(path, value))
+        elif field_name == "email":
+            ops.append(_set_or_remove("emails", [_email(value, dialect)] if value else None))
+        elif field_name == "phone":
+            ops.append(_set_or_remove("phoneNumbers", [_phone(value, dialect)] if value else None))
+        else:
+            raise ValueError(f"not a profile field: {field_name}")
+    return ops
+
+
+def _set_or_remove(path: str, value: Any) -> PatchOp:
+    if value is None or value == "":
+        return {"op": "remove", "path": path}
+    return {"op": "replace", "path": path, "value": value}
+
+
+def adopt_operations(employee_id: str, dialect: Dialect) -> list[PatchOp]:
+    """Put the sync's marker and the employee id on an existing user."""
+    id_path = dialect.employee_id_path()
+    return [
+        {"op": "replace", "path": id_path, "value": employee_id},
+        {
+            "op": "replace",
+            "path": f"{dialect.bag_urn}:{dialect.marker_attribute}",
+            "value": dialect.marker_value,
+        },
+    ]
+
+
+def anonymized_body(current: Mapping[str, Any], dialect: Dialect) -> Json:
+    """A full replacement of ``current`` without names, emails, phones or job title.
+
+    The employee id and the marker stay, so the account is still recognised as managed until
+    the server deletes it; the userName becomes ``anonymized-<id>``.
+    """
+    body: Json = {
+        "schemas": list(current.get("schemas") or dialect.user_schemas()),
+        "userName": f"anonymized-{current['id']}",
+        "active": False,
+        "name": {"givenName": dialect.anonymous_name, "familyName": dialect.anonymous_name},
+        "displayName": dialect.anonymous_name,
+    }
+    if "externalId" in current:
+        body["externalId"] = current["externalId"]
+    enterprise = current.get(dialect.enterprise_urn)
+    if isinstance(enterprise, Mapping) and "employeeNumber" in enterprise:
+        body[dialect.enterprise_urn] = {"employeeNumber": enterprise["employeeNumber"]}
+    body[dialect.bag_urn] = {dialect.marker_attribute: dialect.marker_value}
+    if dialect.bag_urn not in body["schemas"]:
+        body["schemas"].append(dialect.bag_urn)
+    return body
+
+
+def group_body(unit: OrgUnit, parent_id: str | None, dialect: Dialect) -> Json:
+    """The POST /Groups body of an org unit (``parent_id`` is unused by the default dialect)."""
+    extension: Json = {dialect.group_kind_attribute: unit.kind}
+    if unit.parent:
+        extension[dialect.group_parent_attribute] = unit.parent
+    if unit.visibility:
+        extension[dialect.group_visibility_attribute] = unit.visibility
+    return {
+        "schemas": [GROUP_SCHEMA, dialect.group_urn],
+        "externalId": unit.key,
+        "displayName": unit.name,
+        dialect.group_urn: extension,
+    }
+
+
+def member_add_operations(user_ids: list[str]) -> list[PatchOp]:
+    return [{"op": "add", "path": "members", "value": [{"value": uid} for uid in user_ids]}]
+
+
+def member_remove_operations(user_ids: list[str]) -> list[PatchOp]:
+    return [{"op": "remove", "path": f'members[value eq "{uid}"]'} for uid in user_ids]
+
+
+def live_user(resource: Mapping[str, Any], dialect: Dialect) -> LiveUser:
+    """A SCIM user in canonical form (lower-case email, phone as given)."""
+    name = resource.get("name") or {}
+    bag = resource.get(dialect.bag_urn) or {}
+    meta = resource.get("meta") or {}
+    email = _pick(resource.get("emails"), dialect.email_type)
+    return LiveUser(
+        id=str(resource["id"]),
+        employee_id=_employee_id(resource, dialect),
+        user_name=resource.get("userName"),
+        given_name=name.get("givenName"),
+        infix=name.get("middleName") or None,
+        family_name=name.get("familyName"),
+        email=email.lower() if email else None,
+        phone=_pick(resource.get("phoneNumbers"), dialect.phone_type),
+        job_title=resource.get("title") or None,
+        language=resource.get("preferredLanguage") or None,
+        active=bool(resource.get("active", True)),
+        managed=bag.get(dialect.marker_attribute) == dialect.marker_value,
+        etag=meta.get("version"),
+    )
+
+
+def _employee_id(resource: Mapping[str, Any], dialect: Dialect) -> str | None:
+    if dialect.employee_id_attribute == "externalId":
+        value = resource.get("externalId")
+    else:
+        value = (resource.get(dialect.enterprise_urn) or {}).get("employeeNumber")
+    return str(value) if value not in (None, "") else None
+
+
+def _pick(values: Any, preferred_type: str) -> str | None:
+    """The primary value of a multi-valued attribute, else one of the preferred type, else
+    the first."""
+    if not isinstance(values, list) or not values:
+        return None
+    for test in (
+        lambda v: v.get("primary") is True,
+        lambda v: v.get("type") == preferred_type,
+        lambda v: True,
+    ):
+        for item in values:
+            if isinstance(item, Mapping) and item.get("value") and test(item):
+                return str(item["value"])
+    return None
+
+
+def live_group(
+    resource: Mapping[str, Any], dialect: Dialect, members: frozenset[str] | None = None
+) -> LiveGroup:
+    extension = resource.get(dialect.group_urn) or {}
+    kind = extension.get(dialect.group_kind_attribute)
+    meta = resource.get("meta") or {}
+    if members is None:
+        members = frozenset(
+            str(m["value"]) for m in resource.get("members") or () if m.get("value") is not None
+        )
+    return LiveGroup(
+        id=str(resource["id"]),
+        key=resource.get("externalId"),
+        name=str(resource.get("displayName") or ""),
+        kind=_org_kind(kind),
+        parent_key=extension.get(dialect.group_parent_attribute),
+        members=members,
+        etag=meta.get("version"),
+    )
+
+
+def _org_kind(value: Any) -> OrgKind | None:
+    for kind in ORG_KINDS:
+        if value == kind:
+            return kind
+    return None

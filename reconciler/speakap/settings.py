@@ -1,0 +1,121 @@
+"""Connection settings: where the Speakap SCIM API is, how hard to push it, and its dialect.
+
+Read from ``desired-state/speakap.yaml`` (validated by ``schemas/speakap.schema.json``) and the
+environment: ``SPEAKAP_URL`` overrides the file's ``url``; the token comes only from
+``SPEAKAP_TOKEN`` or the file named by ``SPEAKAP_TOKEN_FILE``, never from a file in git, argv
+or a log.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import ConfigError
+from reconciler.speakap.backend import ScimBackend
+from reconciler.speakap.client import RetryPolicy, ScimClient, Secret
+from reconciler.speakap.dialect import Dialect
+from reconciler.speakap.errors import ConfigurationError
+
+SETTINGS_FILE = "speakap.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionSettings:
+    base_url: str
+    token: Secret = field(repr=False)
+    rate_limit: float | None = 20.0  # requests per second (client side)
+    concurrency: int = 8
+    timeout: float = 30.0
+    page_size: int = 1000
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    dialect: Dialect = field(default_factory=Dialect)
+
+    @property
+    def batch_size(self) -> int:
+        return self.dialect.batch_size
+
+    @classmethod
+    def load(
+        cls, state_dir: Path | None = None, env: Mapping[str, str] | None = None
+    ) -> ConnectionSettings:
+        """Settings from ``state_dir/speakap.yaml`` (optional) and the environment."""
+        env = os.environ if env is None else env
+        doc: Mapping[str, Any] = {}
+        path = state_dir / SETTINGS_FILE if state_dir is not None else None
+        if path is not None and path.exists():
+            doc = _read(path)
+        url = env.get("SPEAKAP_URL") or doc.get("url")
+        if not url:
+            raise ConfigurationError(
+                "no Speakap URL: set SPEAKAP_URL or 'url' in desired-state/speakap.yaml"
+            )
+        retries = doc.get("retries") or {}
+        try:
+            dialect = Dialect.from_mapping(dict(doc.get("dialect") or {}))
+        except ValueError as exc:
+            raise ConfigError(str(exc), file=path, field="dialect") from None
+        rate = doc.get("rate_limit", 20.0)
+        return cls(
+            base_url=str(url),
+            token=token_from_env(env),
+            rate_limit=float(rate) if rate else None,
+            concurrency=int(doc.get("concurrency", 8)),
+            timeout=float(doc.get("timeout", 30.0)),
+            page_size=int(doc.get("page_size", 1000)),
+            retry=RetryPolicy(
+                attempts=int(retries.get("attempts", 6)),
+                base_delay=float(retries.get("base_delay", 0.5)),
+                max_delay=float(retries.get("max_delay", 10.0)),
+            ),
+            dialect=dialect,
+        )
+
+
+def token_from_env(env: Mapping[str, str]) -> Secret:
+    token = env.get("SPEAKAP_TOKEN")
+    if token:
+        return Secret(token.strip())
+    token_file = env.get("SPEAKAP_TOKEN_FILE")
+    if token_file:
+        try:
+            value = Path(token_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot read the token file named by SPEAKAP_TOKEN_FILE ({exc.strerror})",
+                file=token_file,
+            ) from None
+        if value:
+            return Secret(value)
+        raise ConfigurationError("the token file is empty", file=token_file)
+    raise ConfigurationError("no Speakap token: set SPEAKAP_TOKEN or SPEAKAP_TOKEN_FILE")
+
+
+def _read(path: Path) -> Mapping[str, Any]:
+    from reconciler.config import load_text
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"not UTF-8 ({err.reason})", file=path) from None
+    doc = load_text(text, str(path), "speakap")
+    return doc if isinstance(doc, Mapping) else {}
+
+
+def open_client(settings: ConnectionSettings) -> ScimClient:
+    return ScimClient(
+        settings.base_url,
+        settings.token,
+        rate_limit=settings.rate_limit,
+        concurrency=settings.concurrency,
+        timeout=settings.timeout,
+        page_size=settings.page_size,
+        retry=settings.retry,
+    )
+
+
+def open_backend(settings: ConnectionSettings) -> ScimBackend:
+    return ScimBackend(open_client(settings), settings.dialect)

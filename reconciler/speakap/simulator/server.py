@@ -1,0 +1,394 @@
+"""The simulator's HTTP face: a threaded stdlib server speaking Speakap's SCIM dialect.
+
+SCIM lives under ``/scim/v2``; ``/_sim/...`` is the inspection and admin API for tests and the
+demo (state, invitations, clock, recovering a deleted user, knobs). Both need the bearer token.
+
+Knobs (:class:`Knobs`, changeable while running): latency per request, a rate limit answered
+with 429 + Retry-After, a fault rate (a 500 before the request is processed; or, after it is
+processed, a response delayed past the client's timeout or a dropped connection, the cases
+where a client cannot know whether its POST landed), and the maximum page size.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from reconciler.speakap.dialect import ERROR_SCHEMA, LIST_SCHEMA, PATCH_SCHEMA
+from reconciler.speakap.simulator import discovery
+from reconciler.speakap.simulator.store import Kind, Network, ScimProblem
+
+Json = dict[str, Any]
+SCIM_PREFIX = "/scim/v2"
+
+
+@dataclass(slots=True)
+class Knobs:
+    latency: float = 0.0  # seconds added to every SCIM request
+    rate_limit: float | None = None  # requests per second; more are answered 429
+    retry_after: float = 1.0  # seconds announced in Retry-After
+    fault_rate: float = 0.0  # share of SCIM requests that fail
+    fault_delay: float = 2.0  # how long a "timeout" fault holds the response
+    max_page_size: int = 1000
+    faults: tuple[str, ...] = ("500", "timeout", "drop")
+
+
+@dataclass(slots=True)
+class Counters:
+    requests: int = 0
+    by_path: dict[str, int] = field(default_factory=dict)
+    throttled: int = 0
+    faults: int = 0
+
+
+class SimulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        network: Network,
+        token: str,
+        knobs: Knobs,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(address, _Handler)
+        self.network = network
+        self.token = token
+        self.knobs = knobs
+        self.counters = Counters()
+        self.rng = random.Random(seed)
+        self.lock = threading.Lock()
+        self._bucket = 0.0
+        self._bucket_time = time.monotonic()
+        host, port = str(self.server_address[0]), int(self.server_address[1])
+        self.url = f"http://{host}:{port}{SCIM_PREFIX}"
+        network.base_url = self.url
+
+    def take_token(self) -> bool:
+        """Server-side rate limit: a token bucket holding one second of requests."""
+        rate = self.knobs.rate_limit
+        if not rate:
+            return True
+        with self.lock:
+            now = time.monotonic()
+            self._bucket = min(rate, self._bucket + (now - self._bucket_time) * rate)
+            self._bucket_time = now
+            if self._bucket >= 1:
+                self._bucket -= 1
+                return True
+            return False
+
+    def draw_fault(self) -> str | None:
+        with self.lock:
+            if self.knobs.fault_rate and self.rng.random() < self.knobs.fault_rate:
+                self.counters.faults += 1
+                return self.rng.choice(self.knobs.faults)
+        return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: SimulatorServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet by default
+        return
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _dispatch(self, method: str) -> None:
+        url = urlsplit(self.path)
+        path = unquote(url.path).rstrip("/")
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if not self._authorized():
+            self._send(
+                401,
+                _error(401, "a valid bearer token is required"),
+                {"WWW-Authenticate": 'Bearer realm="speakap-simulator"'},
+            )
+            return
+        if path.startswith("/_sim"):
+            self._admin(method, path, query, raw)
+            return
+        if not path.startswith(SCIM_PREFIX):
+            self._send(404, _error(404, f"no such endpoint {path}"))
+            return
+        self._scim(method, path[len(SCIM_PREFIX) :], query, raw)
+
+    def _authorized(self) -> bool:
+        header = self.headers.get("Authorization", "")
+        scheme, _, credentials = header.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            credentials.strip().encode(), self.server.token.encode()
+        )
+
+    def _scim(self, method: str, path: str, query: dict[str, str], raw: bytes) -> None:
+        server = self.server
+        knobs = server.knobs
+        with server.lock:
+            server.counters.requests += 1
+            route = "/" + path.strip("/").split("/")[0]
+            server.counters.by_path[route] = server.counters.by_path.get(route, 0) + 1
+        if knobs.latency:
+            time.sleep(knobs.latency)
+        if not server.take_token():
+            with server.lock:
+                server.counters.throttled += 1
+            self._send(
+                429, _error(429, "too many requests"), {"Retry-After": _seconds(knobs.retry_after)}
+            )
+            return
+        fault = server.draw_fault()
+        if fault == "500":
+            self._send(500, _error(500, "injected fault"))
+            return
+        try:
+            status, body, headers = self._route(method, path, query, raw)
+        except ScimProblem as problem:
+            status, body, headers = (
+                problem.status,
+                _error(problem.status, problem.detail, problem.scim_type),
+                {},
+            )
+        if fault == "drop":
+            self.close_connection = True
+            return  # processed, but the client never hears back
+        if fault == "timeout":
+            time.sleep(knobs.fault_delay)
+        self._send(status, body, headers)
+
+    def _send(self, status: int, body: Json | None, headers: dict[str, str] | None = None) -> None:
+        payload = json.dumps(body).encode() if body is not None else b""
+        try:
+            self.send_response(status)
+            if payload:
+                self.send_header("Content-Type", "application/scim+json")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    # -- SCIM routes -------------------------------------------------------------------------
+
+    def _route(
+        self, method: str, path: str, query: dict[str, str], raw: bytes
+    ) -> tuple[int, Json | None, dict[str, str]]:
+        network = self.server.network
+        dialect = network.dialect
+        parts = [p for p in path.split("/") if p]
+        if not parts:
+            raise ScimProblem(404, "no such endpoint")
+        head = parts[0]
+        if head in ("ServiceProviderConfig", "Schemas", "ResourceTypes"):
+            if method != "GET":
+                raise ScimProblem(405, f"{method} is not allowed on /{head}")
+            return 200, self._discovery(head, parts[1:]), {}
+        if head not in ("Users", "Groups"):
+            raise ScimProblem(404, f"no such endpoint /{head}")
+        kind: Kind = "Users" if head == "Users" else "Groups"
+        if len(parts) > 2:
+            raise ScimProblem(404, "no such endpoint")
+        resource_id = parts[1] if len(parts) == 2 else None
+        if_match = self.headers.get("If-Match")
+        if resource_id is None:
+            if method == "GET":
+                return 200, self._list(kind, query), {}
+            if method == "POST":
+                created = network.create(kind, _body(raw))
+                return 201, _project(created, query), _etag(created, location=True)
+            raise ScimProblem(405, f"{method} is not allowed on /{head}")
+        if method == "GET":
+            found = network.get(kind, resource_id)
+            return 200, _project(found, query), _etag(found)
+        if method == "PUT":
+            replaced = network.replace(kind, resource_id, _body(raw), if_match)
+            return 200, _project(replaced, query), _etag(replaced)
+        if method == "PATCH":
+            body = _body(raw)
+            if PATCH_SCHEMA not in (body.get("schemas") or []):
+                raise ScimProblem(400, f"schemas must be [{PATCH_SCHEMA}]", "invalidSyntax")
+            operations = body.get("Operations")
+            if not isinstance(operations, list) or not operations:
+                raise ScimProblem(400, "Operations must be a non-empty list", "invalidSyntax")
+            patched = network.patch(kind, resource_id, operations, if_match)
+            return 200, _project(patched, query), _etag(patched)
+        if method == "DELETE":
+            network.delete(kind, resource_id, if_match)
+            return 204, None, {}
+        del dialect
+        raise ScimProblem(405, f"{method} is not allowed here")
+
+    def _list(self, kind: Kind, query: dict[str, str]) -> Json:
+        max_page = self.server.knobs.max_page_size
+        try:
+            start = int(query.get("startIndex", "1"))
+            count = int(query.get("count", str(max_page)))
+        except ValueError:
+            raise ScimProblem(
+                400, "startIndex and count must be integers", "invalidValue"
+            ) from None
+        count = max(0, min(count, max_page))
+        total, page = self.server.network.search(kind, query.get("filter"), start, count)
+        return {
+            "schemas": [LIST_SCHEMA],
+            "totalResults": total,
+            "startIndex": max(1, start),
+            "itemsPerPage": len(page),
+            "Resources": [_project(r, query) for r in page],
+        }
+
+    def _discovery(self, head: str, rest: list[str]) -> Json:
+        dialect = self.server.network.dialect
+        if head == "ServiceProviderConfig":
+            return discovery.service_provider_config(self.server.knobs.max_page_size)
+        items = (
+            discovery.schemas(dialect) if head == "Schemas" else discovery.resource_types(dialect)
+        )
+        if rest:
+            for item in items:
+                if item["id"] == rest[0]:
+                    return item
+            raise ScimProblem(404, f"no {head[:-1]} {rest[0]}")
+        return {
+            "schemas": [LIST_SCHEMA],
+            "totalResults": len(items),
+            "startIndex": 1,
+            "itemsPerPage": len(items),
+            "Resources": items,
+        }
+
+    # -- inspection / admin ------------------------------------------------------------------
+
+    def _admin(self, method: str, path: str, query: dict[str, str], raw: bytes) -> None:
+        server = self.server
+        network = server.network
+        try:
+            if method == "GET" and path == "/_sim/state":
+                self._send(200, {**network.dump(), "now": network.now().isoformat()})
+            elif method == "GET" and path == "/_sim/invitations":
+                with network.lock:
+                    self._send(200, {"invitations": list(network.invitations)})
+            elif method == "GET" and path == "/_sim/stats":
+                with server.lock:
+                    counters = server.counters
+                    self._send(
+                        200,
+                        {
+                            "requests": counters.requests,
+                            "by_path": counters.by_path,
+                            "throttled": counters.throttled,
+                            "faults": counters.faults,
+                        },
+                    )
+            elif method == "POST" and path == "/_sim/clock":
+                body = _body(raw)
+                seconds = float(body.get("advance_seconds", 0)) + 86400 * float(
+                    body.get("advance_days", 0)
+                )
+                network.advance_clock(seconds)
+                self._send(200, {"now": network.now().isoformat()})
+            elif method == "POST" and path.startswith("/_sim/recover/"):
+                self._send(200, network.recover(path.rsplit("/", 1)[1]))
+            elif method == "POST" and path == "/_sim/knobs":
+                for name, value in _body(raw).items():
+                    if not hasattr(server.knobs, name):
+                        raise ScimProblem(400, f"unknown knob {name}", "invalidValue")
+                    setattr(server.knobs, name, value)
+                self._send(200, {"ok": True})
+            else:
+                raise ScimProblem(404, f"no such inspection endpoint {method} {path}")
+        except ScimProblem as problem:
+            self._send(problem.status, _error(problem.status, problem.detail, problem.scim_type))
+
+
+def _body(raw: bytes) -> Json:
+    try:
+        body = json.loads(raw or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ScimProblem(400, "the body is not JSON", "invalidSyntax") from None
+    if not isinstance(body, dict):
+        raise ScimProblem(400, "the body must be a JSON object", "invalidSyntax")
+    return body
+
+
+def _error(status: int, detail: str, scim_type: str | None = None) -> Json:
+    body: Json = {"schemas": [ERROR_SCHEMA], "status": str(status), "detail": detail}
+    if scim_type:
+        body["scimType"] = scim_type
+    return body
+
+
+def _etag(resource: Json, location: bool = False) -> dict[str, str]:
+    meta = resource.get("meta") or {}
+    headers = {"ETag": str(meta.get("version", ""))}
+    if location and meta.get("location"):
+        headers["Location"] = str(meta["location"])
+    return headers
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+_ALWAYS = frozenset({"id", "schemas", "meta"})
+
+
+def _project(resource: Json, query: dict[str, str]) -> Json:
+    """Apply ``attributes`` / ``excludedAttributes`` (top-level names, URN-qualified or not)."""
+    attributes = query.get("attributes")
+    excluded = query.get("excludedAttributes")
+    if not attributes and not excluded:
+        return resource
+    if attributes:
+        wanted = {_top(a) for a in attributes.split(",")} | _ALWAYS
+        return {k: v for k, v in resource.items() if k.lower() in wanted or k in wanted}
+    dropped = {_top(a) for a in (excluded or "").split(",")} - _ALWAYS
+    return {k: v for k, v in resource.items() if k.lower() not in dropped}
+
+
+def _top(name: str) -> str:
+    name = name.strip()
+    if name.lower().startswith("urn:"):
+        urn, _, attr = name.rpartition(":")
+        if urn.lower().startswith("urn:ietf:params:scim:schemas:core:"):
+            return attr.split(".")[0].lower()
+        return name.lower()  # an extension (or an attribute of one: kept whole)
+    return name.split(".")[0].lower()
+
+
+def save_if_changed(network: Network, path: Path, last: int) -> int:
+    with network.lock:
+        changes = network.changes
+    if changes != last:
+        network.save(path)
+    return changes

@@ -1,1 +1,88 @@
-"""CLI commands: render."""
+"""CLI commands of the render stage: render, validate, schema, explain."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from reconciler.cli.app import app
+from reconciler.config import load_config
+from reconciler.errors import InputError, StateError, SyncError
+from reconciler.render import render_to_disk
+from reconciler.report import explain
+from reconciler.schemas import load_schema, schema_names
+from reconciler.state import check_state, read_state
+
+STATE_DIR_OPTION = typer.Option(
+    Path("desired-state"), "--state-dir", help="The desired-state directory (config and users)."
+)
+
+
+def _today(text: str | None) -> date:
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--today {text!r} is not a date (YYYY-MM-DD)", field="--today") from None
+
+
+@app.command("render")
+def render_command(
+    hr_file: Path = typer.Argument(..., help="The HR export (CSV, XLSX or JSON)."),
+    state_dir: Path = STATE_DIR_OPTION,
+    today: str | None = typer.Option(
+        None, "--today", help="The day to render for, YYYY-MM-DD (default: today)."
+    ),
+    report: Path | None = typer.Option(
+        None, "--report", help="Write report.md, report.csv and report.json into this directory."
+    ),
+) -> None:
+    """Render an HR export into desired-state/users/ and write a sync report."""
+    result = render_to_disk(hr_file, state_dir, _today(today), report)
+    typer.echo(f"rendered {result.source}: {result.summary()}")
+    for notice in result.notices:
+        typer.echo(f"warning: {notice}", err=True)
+
+
+@app.command("validate")
+def validate_command(state_dir: Path = STATE_DIR_OPTION) -> None:
+    """Check the desired state: schemas, references, unique ids, consistent statuses."""
+    load_config(state_dir)
+    state = read_state(state_dir)
+    problems = check_state(state)
+    for problem in problems:
+        typer.echo(f"error: {problem}", err=True)
+    if problems:
+        raise StateError(f"{len(problems)} problem(s) in the desired state", file=state_dir)
+    typer.echo(f"ok: {len(state.people)} people, {len(state.org_units)} org units")
+
+
+@app.command("schema")
+def schema_command(
+    name: str | None = typer.Argument(None, help="One schema, e.g. policy (default: all)."),
+    list_names: bool = typer.Option(False, "--list", help="Only list the schema names."),
+) -> None:
+    """Print the JSON Schemas of the configuration and state files."""
+    names = schema_names()
+    if list_names:
+        typer.echo("\n".join(names))
+        return
+    if name is not None and name not in names:
+        raise SyncError(f"no schema named {name!r} (known: {', '.join(names)})")
+    if name is not None:
+        typer.echo(json.dumps(load_schema(name), indent=2))
+    else:
+        typer.echo(json.dumps({n: load_schema(n) for n in names}, indent=2))
+
+
+@app.command("explain")
+def explain_command(
+    employee_id: str = typer.Argument(..., help="The HR employee id."),
+    state_dir: Path = STATE_DIR_OPTION,
+) -> None:
+    """Show one person's desired state and which mapping rules fired for them."""
+    typer.echo(explain(employee_id, load_config(state_dir), read_state(state_dir)))

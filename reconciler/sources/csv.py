@@ -1,0 +1,130 @@
+"""CSV exports: UTF-8, UTF-8 with BOM or cp1252; `,` `;` or tab; quoted fields; ragged rows."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from reconciler.errors import InputError
+from reconciler.sources.base import Export, RawRow
+
+_DELIMITERS = (";", ",", "\t")
+_CHUNK = 1 << 20
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) when the whole file decodes as UTF-8, else cp1252.
+
+    Checked in chunks with an incremental decoder, so memory stays flat on large files.
+    """
+    with path.open("rb") as handle:
+        encoding = "utf-8-sig" if handle.read(3) == codecs.BOM_UTF8 else "utf-8"
+    if _decodes(path, encoding) is None:
+        return encoding
+    failure = _decodes(path, "cp1252")
+    if failure is not None:
+        raise InputError(
+            "cannot decode the file as UTF-8 or cp1252 (set `encoding` in source.yaml)",
+            file=path,
+            line=failure,
+        )
+    return "cp1252"
+
+
+def _decodes(path: Path, encoding: str) -> int | None:
+    """None when ``path`` decodes cleanly, else the line of the first bad byte."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    lines = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as err:
+                return lines + chunk.count(b"\n", 0, err.start) + 1
+            lines += chunk.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return lines + 1
+    return None
+
+
+def _detect_delimiter(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None = None) -> Export:
+    enc = encoding or detect_encoding(path)
+    handle = path.open(encoding=enc, newline="", errors="strict")
+    try:
+        first = ""
+        for first in handle:
+            if first.strip():
+                break
+        if not first.strip():
+            handle.close()
+            raise InputError("the export is empty (no header line)", file=path, line=1)
+        delim = delimiter or _detect_delimiter(first)
+        handle.seek(0)
+        reader = csv.reader(handle, delimiter=delim, quotechar='"', strict=False)
+        headers: list[str] = []
+        header_line = 0
+        for cells in reader:
+            if any(c.strip() for c in cells):
+                headers = [c.strip() for c in cells]
+                header_line = reader.line_num
+                break
+    except UnicodeDecodeError as err:
+        handle.close()
+        raise InputError(f"cannot decode the file as {enc}: {err.reason}", file=path) from None
+    except csv.Error as err:
+        handle.close()
+        raise InputError(f"malformed CSV: {err}", file=path, line=1) from None
+    duplicates = sorted({h for h in headers if h and headers.count(h) > 1})
+    if duplicates:
+        handle.close()
+        raise InputError(
+            f"duplicate column {duplicates[0]!r}", file=path, line=header_line, field=duplicates[0]
+        )
+    return Export(
+        path=path,
+        format="csv",
+        headers=tuple(headers),
+        rows=_rows(reader, headers, path, handle, enc),
+        header_line=header_line,
+        _close=handle.close,
+    )
+
+
+def _rows(
+    reader: Any, headers: list[str], path: Path, handle: TextIO, enc: str
+) -> Iterator[RawRow]:
+    width = len(headers)
+    line_num: int = reader.line_num
+    try:
+        with handle:
+            for cells in reader:
+                start = line_num + 1
+                line_num = reader.line_num
+                if not cells or not any(c.strip() for c in cells):
+                    continue
+                if len(cells) > width and not any(c.strip() for c in cells[width:]):
+                    cells = cells[:width]  # trailing delimiters are not raggedness
+                values = {h: (c.strip() or None) for h, c in zip(headers, cells, strict=False)}
+                error = None
+                if len(cells) != width:
+                    error = f"ragged row: {len(cells)} fields, the header has {width}"
+                    for h in headers[len(cells) :]:
+                        values[h] = None
+                yield RawRow(line=start, values=values, error=error)
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"cannot decode the file as {enc}: {err.reason}", file=path, line=line_num + 1
+        ) from None
+    except csv.Error as err:
+        raise InputError(f"malformed CSV: {err}", file=path, line=line_num + 1) from None

@@ -1,0 +1,416 @@
+"""The desired state on disk: reading it (fast) and writing it (atomically, canonically).
+
+Layout of a state directory::
+
+    policy.yaml       hand-written network policy            (ruamel round-trip, schema)
+    org-units.yaml    hand-written org units                 (ruamel round-trip, schema)
+    source.yaml       hand-written HR column mapping         (render only, not state)
+    rules.yaml        hand-written mapping rules             (render only, not state)
+    users/XX.yaml     rendered people, sharded by a stable hash of the employee id
+
+The users shards are written by our own emitter in one canonical form: every string
+double-quoted (JSON escaping, which YAML double-quoted scalars accept), dates as plain
+``YYYY-MM-DD``, one field per line in a fixed order, people sorted by employee id. Reading
+uses a line-based parser that accepts exactly that form and falls back to a full YAML parser
+(with schema validation and line numbers) for a shard a human edited into another valid form.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from reconciler.config import (
+    ORG_UNITS_FILE,
+    POLICY_FILE,
+    line_of,
+    load_text,
+    parse_org_units,
+    parse_policy,
+    parse_yaml,
+    validate_doc,
+)
+from reconciler.errors import ConfigError, StateError
+from reconciler.model import INVITE_CHANNELS, DesiredState, OrgUnit, Person, Policy
+
+USERS_DIR = "users"
+# Relative paths (inside a state directory) that make up the desired state, as fnmatch globs.
+STATE_FILES_GLOBS: tuple[str, ...] = (POLICY_FILE, ORG_UNITS_FILE, f"{USERS_DIR}/*.yaml")
+SHARD_COUNTS = (1, 16, 256, 4096)
+
+# Field order in a shard; also the order of Person's attributes that are written.
+_STRING_FIELDS = (
+    "employee_id",
+    "given_name",
+    "infix",
+    "family_name",
+    "email",
+    "phone",
+    "job_title",
+    "language",
+    "business_unit",
+    "department",
+)
+_LIST_FIELDS = ("memberships", "rules")
+_DATE_FIELDS = ("suspended_on", "start_date", "end_date")
+FIELD_ORDER = (
+    *_STRING_FIELDS,
+    "memberships",
+    "invite_channel",
+    "status",
+    "suspended_on",
+    "start_date",
+    "end_date",
+    "rules",
+)
+_HEADER = (
+    "# Rendered by `speakap-sync render`: change the HR data, rules.yaml or policy.yaml,\n"
+    "# not this file. One field per line, people sorted by employee id.\n"
+    "# yaml-language-server: $schema=../../schemas/users.schema.json\n"
+)
+_NOT_PRINTABLE = re.compile("[\x7f-\x84\x86-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def is_state_file(relpath: str) -> bool:
+    """Whether a path relative to the state directory belongs to the desired state."""
+    return any(fnmatch.fnmatchcase(relpath, glob) for glob in STATE_FILES_GLOBS)
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def shard_name(employee_id: str, shards: int) -> str:
+    """``users/<hex>.yaml`` by a hash that does not depend on the Python version or process."""
+    if shards not in SHARD_COUNTS:
+        raise ValueError(f"shard count must be one of {SHARD_COUNTS}")
+    digits = {1: 0, 16: 1, 256: 2, 4096: 3}[shards]
+    if digits == 0:
+        return f"{USERS_DIR}/all.yaml"
+    digest = hashlib.blake2b(employee_id.encode("utf-8"), digest_size=4).hexdigest()
+    return f"{USERS_DIR}/{digest[:digits]}.yaml"
+
+
+def _quote(text: str) -> str:
+    out = json.dumps(text, ensure_ascii=False)
+    if _NOT_PRINTABLE.search(out):
+        out = _NOT_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", out)
+    return out
+
+
+def person_lines(person: Person) -> list[str]:
+    """The canonical lines of one person (omitting empty fields)."""
+    lines: list[str] = []
+    for name in FIELD_ORDER:
+        value = getattr(person, name)
+        if value is None or value == ():
+            continue
+        if isinstance(value, tuple):
+            lines.append(f"  {name}:")
+            lines.extend(f"  - {_quote(v)}" for v in value)
+        elif isinstance(value, date):
+            lines.append(f"  {name}: {value.isoformat()}")
+        else:
+            lines.append(f"  {name}: {_quote(value)}")
+    lines[0] = "- " + lines[0][2:]
+    return lines
+
+
+def render_shards(people: Iterable[Person], shards: int) -> dict[str, str]:
+    """Relative path -> text of every non-empty users shard."""
+    buckets: dict[str, list[Person]] = {}
+    for person in people:
+        buckets.setdefault(shard_name(person.employee_id, shards), []).append(person)
+    files: dict[str, str] = {}
+    for name in sorted(buckets):
+        lines = [_HEADER + "users:"]
+        for person in sorted(buckets[name], key=lambda p: p.employee_id):
+            lines.extend(person_lines(person))
+        files[name] = "\n".join(lines) + "\n"
+    return files
+
+
+def write_state(state_dir: Path, people: Iterable[Person], shards: int) -> dict[str, str]:
+    """Replace ``users/`` with the given people, atomically; config files are not touched.
+
+    The shards are written into a temporary directory beside ``users/`` and swapped in by
+    renames, so an error while writing leaves the previous state as it was.
+    """
+    files = render_shards(people, shards)
+    target = state_dir / USERS_DIR
+    tmp = Path(tempfile.mkdtemp(prefix=".users.new-", dir=state_dir))
+    try:
+        (tmp / USERS_DIR).mkdir()
+        for name, text in files.items():
+            with (tmp / name).open("w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+        old = tmp / "old"
+        if target.exists():
+            target.rename(old)
+        (tmp / USERS_DIR).rename(target)
+    except BaseException:
+        if not target.exists() and (tmp / "old").exists():
+            (tmp / "old").rename(target)
+        raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return files
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+class _NotCanonical(Exception):
+    pass
+
+
+def _string(token: str) -> str:
+    if len(token) < 2 or token[0] != '"' or token[-1] != '"':
+        raise _NotCanonical
+    inner = token[1:-1]
+    if "\\" not in inner and '"' not in inner:
+        return inner
+    try:
+        value = json.loads(token)
+    except ValueError:
+        raise _NotCanonical from None
+    if not isinstance(value, str):
+        raise _NotCanonical
+    return value
+
+
+def _parse_canonical(text: str) -> list[dict[str, Any]]:
+    """Parse a shard in exactly the canonical form, or raise _NotCanonical."""
+    lines = text.split("\n")
+    index = 0
+    while index < len(lines) and (not lines[index] or lines[index].startswith("#")):
+        index += 1
+    if index >= len(lines) or lines[index] != "users:":
+        raise _NotCanonical
+    people: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    items: list[str] | None = None
+    for line in lines[index + 1 :]:
+        if line.startswith("  - "):
+            if items is None:
+                raise _NotCanonical
+            items.append(_string(line[4:]))
+            continue
+        if line.startswith("- "):
+            current = {}
+            people.append(current)
+            line = line[2:]
+        elif line.startswith("  ") and current is not None:
+            line = line[2:]
+        elif not line:
+            continue
+        else:
+            raise _NotCanonical
+        key, colon, value = line.partition(":")
+        if not colon or current is None or key in current:
+            raise _NotCanonical
+        items = None
+        if not value:
+            if key not in _LIST_FIELDS:
+                raise _NotCanonical
+            items = current[key] = []
+        elif value[0] != " ":
+            raise _NotCanonical
+        elif key in _DATE_FIELDS:
+            if not _DATE.match(value[1:]):
+                raise _NotCanonical
+            current[key] = value[1:]
+        else:
+            current[key] = _string(value[1:])
+    if lines[-1] != "":
+        raise _NotCanonical  # a canonical shard ends with a newline
+    return people
+
+
+def _person(raw: Mapping[str, Any]) -> Person:
+    """A Person from a parsed record; raises _NotCanonical on anything unexpected."""
+    if not raw.keys() <= set(FIELD_ORDER) or "employee_id" not in raw:
+        raise _NotCanonical
+    try:
+        values: dict[str, Any] = {k: raw[k] for k in _STRING_FIELDS if k in raw}
+        for name in _LIST_FIELDS:
+            values[name] = tuple(raw.get(name, ()))
+        for name in _DATE_FIELDS:
+            if name in raw:
+                values[name] = date.fromisoformat(raw[name])
+    except (TypeError, ValueError):
+        raise _NotCanonical from None
+    channel = raw.get("invite_channel", "email")
+    status = raw.get("status", "active")
+    if channel not in INVITE_CHANNELS or status not in ("active", "suspended"):
+        raise _NotCanonical
+    if "given_name" not in raw or "family_name" not in raw:
+        raise _NotCanonical
+    return Person(invite_channel=channel, status=status, **values)
+
+
+def _plain(node: Any) -> Any:
+    """A round-trip YAML node as plain JSON-like data (dates as ISO text) for the schema."""
+    if isinstance(node, Mapping):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    if isinstance(node, date):
+        return node.isoformat()
+    return node
+
+
+def parse_users(text: str, file: str) -> list[Person]:
+    """Every person in one users shard (fast path first, full YAML for other valid forms)."""
+    try:
+        return [_person(raw) for raw in _parse_canonical(text)]
+    except _NotCanonical:
+        pass
+    doc = parse_yaml(text, file)
+    if doc is None:
+        return []
+    try:
+        validate_doc(_plain(doc), "users", file)
+    except ConfigError as err:
+        raise StateError(
+            err.message, file=file, line=line_of(doc, _path(err.field)), field=err.field
+        ) from None
+    people: list[Person] = []
+    for index, record in enumerate(_plain(doc)["users"]):
+        try:
+            people.append(_person(record))
+        except _NotCanonical:
+            raise StateError(
+                "invalid user record", file=file, line=line_of(doc, ["users", index])
+            ) from None
+    return people
+
+
+def _path(field: str | None) -> list[str | int]:
+    if not field:
+        return []
+    return [int(p) if p.isdigit() else p for p in field.split(".")]
+
+
+def read_state_files(
+    files: Mapping[str, str], origin: str, *, separator: str = ":"
+) -> DesiredState:
+    """The desired state from relative path -> text (e.g. a git tree); others are ignored.
+
+    Error locations read ``<origin><separator><path>``, e.g. ``last-applied@abc123:policy.yaml``.
+    """
+
+    def where(name: str) -> str:
+        return f"{origin}{separator}{name}" if origin else name
+
+    policy = Policy()
+    if POLICY_FILE in files:
+        file = where(POLICY_FILE)
+        policy = parse_policy(load_text(files[POLICY_FILE], file, "policy"))
+    org_units: tuple[OrgUnit, ...] = ()
+    if ORG_UNITS_FILE in files:
+        file = where(ORG_UNITS_FILE)
+        org_units = parse_org_units(load_text(files[ORG_UNITS_FILE], file, "org-units"), file)
+    people: dict[str, Person] = {}
+    seen_in: dict[str, str] = {}
+    for name in sorted(files):
+        if not (name.startswith(f"{USERS_DIR}/") and is_state_file(name)):
+            continue
+        file = where(name)
+        for person in parse_users(files[name], file):
+            if person.employee_id in people:
+                raise StateError(
+                    f"employee id also in {seen_in[person.employee_id]}",
+                    file=file,
+                    employee_id=person.employee_id,
+                )
+            people[person.employee_id] = person
+            seen_in[person.employee_id] = file
+    ordered = tuple(people[k] for k in sorted(people))
+    return DesiredState(org_units=org_units, people=ordered, policy=policy)
+
+
+def state_files(state_dir: Path) -> dict[str, str]:
+    """Relative path -> text of every state file in a directory."""
+    files: dict[str, str] = {}
+    candidates = [state_dir / POLICY_FILE, state_dir / ORG_UNITS_FILE]
+    users = state_dir / USERS_DIR
+    if users.is_dir():
+        candidates += sorted(users.glob("*.yaml"))
+    for path in candidates:
+        if not path.is_file():
+            continue
+        relpath = path.relative_to(state_dir).as_posix()
+        try:
+            files[relpath] = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as err:
+            raise StateError(f"not UTF-8 ({err.reason})", file=path) from None
+    return files
+
+
+def read_state(state_dir: Path) -> DesiredState:
+    """The desired state in a directory (policy, org units, people)."""
+    if not state_dir.is_dir():
+        raise StateError("state directory not found", file=state_dir)
+    files = state_files(state_dir)
+    if ORG_UNITS_FILE not in files:
+        raise ConfigError("file not found", file=state_dir / ORG_UNITS_FILE)
+    # Error locations in a directory are plain paths: desired-state/users/0a.yaml:12
+    return read_state_files(files, str(state_dir).rstrip("/"), separator="/")
+
+
+def check_state(state: DesiredState) -> list[StateError]:
+    """Reference and consistency problems of a desired state (empty when it is sound).
+
+    Every membership, business unit and department names a declared unit of the right kind;
+    statuses agree with ``suspended_on``; the invite channel reaches the person and is allowed.
+    """
+    units = state.org_units_by_key()
+    problems: list[StateError] = []
+    seen: set[str] = set()
+
+    def add(message: str, person: Person, fld: str) -> None:
+        problems.append(StateError(message, field=fld, employee_id=person.employee_id))
+
+    for person in state.people:
+        if person.employee_id in seen:
+            add("employee id is not unique", person, "employee_id")
+        seen.add(person.employee_id)
+        for key in person.memberships:
+            if key not in units:
+                add(f"membership {key!r} is not a declared org unit", person, "memberships")
+        for fld, kind in (("business_unit", "business_unit"), ("department", "department")):
+            key = getattr(person, fld)
+            if key is None:
+                continue
+            if key not in units or units[key].kind != kind:
+                add(f"{key!r} is not a declared {kind}", person, fld)
+            elif key not in person.memberships:
+                add(f"{key!r} is missing from memberships", person, "memberships")
+        if list(person.memberships) != sorted(set(person.memberships)):
+            add("memberships are not sorted and unique", person, "memberships")
+        if (person.status == "suspended") != (person.suspended_on is not None):
+            add(f"status {person.status!r} does not agree with suspended_on", person, "status")
+        reaches = {"email": person.email, "sms": person.phone, "printable": "yes"}
+        if reaches[person.invite_channel] is None:
+            add(
+                f"invite channel {person.invite_channel!r} has no address", person, "invite_channel"
+            )
+        if person.invite_channel not in state.policy.invite_channels:
+            add(
+                f"invite channel {person.invite_channel!r} is not allowed by policy",
+                person,
+                "invite_channel",
+            )
+    return problems

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import os
+import secrets
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +33,15 @@ class Invite:
     business_unit: str
     login: str
     code: str
+
+
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed
+
+
+def one_time_code(length: int = 8) -> str:
+    """A random one-time code, grouped in fours for reading."""
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(length))
+    return "-".join(raw[i : i + 4] for i in range(0, length, 4))
 
 
 def write_invite_sheets(out_dir: Path, invites: Iterable[Invite]) -> list[Path]:

@@ -199,6 +199,8 @@ def _print_summary(report: dict[str, Any], console: Console) -> None:
 
 def _invites(inputs: _Inputs, results: tuple[ActionResult, ...]) -> list[invites.Invite]:
     """Invite sheet entries for printable-channel users created in this run."""
+    from reconciler.speakap.mapping import login_of
+
     people = inputs.desired.people_by_id()
     entries = []
     for result in results:
@@ -207,7 +209,6 @@ def _invites(inputs: _Inputs, results: tuple[ActionResult, ...]) -> list[invites
         person = people.get(result.action_id.split(":", 1)[1])
         if person is None or person.invite_channel != "printable":
             continue
-        login, _, code = result.detail.partition(" ")
         entries.append(
             invites.Invite(
                 employee_id=person.employee_id,
@@ -215,8 +216,8 @@ def _invites(inputs: _Inputs, results: tuple[ActionResult, ...]) -> list[invites
                     x for x in (person.given_name, person.infix, person.family_name) if x
                 ),
                 business_unit=person.business_unit or "(no business unit)",
-                login=login or person.employee_id,
-                code=code or "(ask your manager)",
+                login=login_of(person, inputs.settings.dialect),
+                code=invites.one_time_code(),
             )
         )
     return entries

@@ -81,3 +81,31 @@ def live_as_desired(state: DesiredState, extra: list[LiveUser] | None = None) ->
 SMALL_GUARDS = Policy(
     thresholds=Thresholds(max_offboard_percent=10, max_update_percent=30, min_managed=10)
 )
+
+
+# -- live worlds (end-to-end scenarios) ---------------------------------------------------------
+
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "simulator_only: needs simulator-only behaviour")
+
+
+@pytest.fixture(params=["simulator"])
+def world(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[object]:
+    from reconciler.speakap.simulator import run_simulator
+    from tests.reconcile.world import World
+
+    with run_simulator(token="scenario-token") as sim:
+        monkeypatch.setenv("SPEAKAP_URL", sim.url)
+        monkeypatch.setenv("SPEAKAP_TOKEN", sim.token)
+        monkeypatch.delenv("SPEAKAP_TOKEN_FILE", raising=False)
+        live_world = World(tmp_path, sim.url, sim.token)
+        yield live_world
+        live_world.client.close()

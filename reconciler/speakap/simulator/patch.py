@@ -7,7 +7,7 @@ place (responses are serialised outside the store's lock).
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from reconciler.speakap.simulator.filters import (
@@ -26,8 +26,13 @@ class PatchError(ValueError):
         self.detail = detail
 
 
-def apply_patch(resource: Mapping[str, Any], operations: Sequence[Any]) -> dict[str, Any]:
+def apply_patch(
+    resource: Mapping[str, Any], operations: Sequence[Any], extensions: Iterable[str] = ()
+) -> dict[str, Any]:
+    """``resource`` with the operations applied; ``extensions`` are the schema URNs a path may
+    name as a whole (``"path": "urn:...:bag"``)."""
     result = copy.deepcopy(dict(resource))
+    known = {u.lower(): u for u in (*extensions, *result.get("schemas", ()))}
     for operation in operations:
         if not isinstance(operation, Mapping):
             raise PatchError("invalidSyntax", "each operation must be an object")
@@ -48,13 +53,16 @@ def apply_patch(resource: Mapping[str, Any], operations: Sequence[Any]) -> dict[
                     for sub, sub_value in item.items():
                         _apply_at(result, op, PatchPath(AttrPath(key, str(sub))), sub_value)
                 else:
-                    _apply_at(result, op, _parse(key), item)
+                    _apply_at(result, op, _parse(key, known), item)
         else:
-            _apply_at(result, op, _parse(str(path)), value)
+            _apply_at(result, op, _parse(str(path), known), value)
     return result
 
 
-def _parse(path: str) -> PatchPath:
+def _parse(path: str, extensions: Mapping[str, str]) -> PatchPath:
+    whole = extensions.get(path.strip().lower())
+    if whole is not None:  # a whole extension object, kept under its URN
+        return PatchPath(AttrPath(None, whole))
     try:
         return parse_patch_path(path)
     except FilterError as exc:

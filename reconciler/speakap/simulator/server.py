@@ -213,16 +213,20 @@ class _Handler(BaseHTTPRequestHandler):
             if method != "GET":
                 raise ScimProblem(405, f"{method} is not allowed on /{head}")
             return 200, self._discovery(head, parts[1:]), {}
+        if head == ".search" and method == "POST":
+            return 200, self._list(("Users", "Groups"), _search_query(_body(raw))), {}
         if head not in ("Users", "Groups"):
             raise ScimProblem(404, f"no such endpoint /{head}")
         kind: Kind = "Users" if head == "Users" else "Groups"
         if len(parts) > 2:
             raise ScimProblem(404, "no such endpoint")
+        if parts[1:] == [".search"] and method == "POST":
+            return 200, self._list((kind,), _search_query(_body(raw))), {}
         resource_id = parts[1] if len(parts) == 2 else None
         if_match = self.headers.get("If-Match")
         if resource_id is None:
             if method == "GET":
-                return 200, self._list(kind, query), {}
+                return 200, self._list((kind,), query), {}
             if method == "POST":
                 created = network.create(kind, _body(raw))
                 return 201, _project(created, query), _etag(created, location=True)
@@ -248,7 +252,7 @@ class _Handler(BaseHTTPRequestHandler):
         del dialect
         raise ScimProblem(405, f"{method} is not allowed here")
 
-    def _list(self, kind: Kind, query: dict[str, str]) -> Json:
+    def _list(self, kinds: tuple[Kind, ...], query: dict[str, str]) -> Json:
         max_page = self.server.knobs.max_page_size
         try:
             start = int(query.get("startIndex", "1"))
@@ -258,7 +262,7 @@ class _Handler(BaseHTTPRequestHandler):
                 400, "startIndex and count must be integers", "invalidValue"
             ) from None
         count = max(0, min(count, max_page))
-        total, page = self.server.network.search(kind, query.get("filter"), start, count)
+        total, page = self.server.network.search(kinds, query.get("filter"), start, count)
         return {
             "schemas": [LIST_SCHEMA],
             "totalResults": total,
@@ -329,6 +333,19 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ScimProblem(404, f"no such inspection endpoint {method} {path}")
         except ScimProblem as problem:
             self._send(problem.status, _error(problem.status, problem.detail, problem.scim_type))
+
+
+def _search_query(body: Json) -> dict[str, str]:
+    """A POST .search request (RFC 7644 3.4.3) as the query parameters of a GET."""
+    query: dict[str, str] = {}
+    for key in ("filter", "startIndex", "count"):
+        if body.get(key) is not None:
+            query[key] = str(body[key])
+    for key in ("attributes", "excludedAttributes"):
+        value = body.get(key)
+        if value:
+            query[key] = ",".join(value) if isinstance(value, list) else str(value)
+    return query
 
 
 def _body(raw: bytes) -> Json:

@@ -123,16 +123,28 @@ class Network:
             return self._published(kind, found)
 
     def search(
-        self, kind: Kind, filter_text: str | None, start: int, count: int
+        self, kinds: Kind | tuple[Kind, ...], filter_text: str | None, start: int, count: int
     ) -> tuple[int, list[Json]]:
         """``(totalResults, page)`` of the resources matching the filter."""
+        kinds = (kinds,) if isinstance(kinds, str) else kinds
         with self.lock:
             self.purge_due()
-            ids = self._matching(kind, filter_text)
             start = max(1, start)
-            table = self.table(kind)
-            page = [self._published(kind, table[i]) for i in ids[start - 1 : start - 1 + count]]
-            return len(ids), page
+            matches = [(kind, self._matching(kind, filter_text)) for kind in kinds]
+            total = sum(len(ids) for _, ids in matches)
+            page: list[Json] = []
+            skip = start - 1
+            for kind, ids in matches:
+                if len(page) >= count:
+                    break
+                if skip >= len(ids):
+                    skip -= len(ids)
+                    continue
+                table = self.table(kind)
+                chosen = ids[skip : skip + count - len(page)]
+                page.extend(self._published(kind, table[i]) for i in chosen)
+                skip = 0
+            return total, page
 
     def _matching(self, kind: Kind, filter_text: str | None) -> list[str]:
         table = self.table(kind)
@@ -204,7 +216,7 @@ class Network:
         with self.lock:
             previous = self._current(kind, resource_id, if_match)
             try:
-                patched = apply_patch(previous, operations)
+                patched = apply_patch(previous, operations, self._extensions())
             except PatchError as exc:
                 raise ScimProblem(400, exc.detail, exc.scim_type) from None
             resource = self._validated(kind, patched, resource_id=resource_id)
@@ -252,6 +264,10 @@ class Network:
 
     # -- internals ---------------------------------------------------------------------------
 
+    def _extensions(self) -> tuple[str, ...]:
+        d = self.dialect
+        return (d.enterprise_urn, d.bag_urn, d.group_urn)
+
     def _current(self, kind: Kind, resource_id: str, if_match: str | None) -> Json:
         self.purge_due()
         found = self.table(kind).get(resource_id)
@@ -284,8 +300,13 @@ class Network:
             raise ScimProblem(400, f"schemas must include {core}", "invalidSyntax")
         resource = {k: v for k, v in body.items() if k not in _READ_ONLY and k != "password"}
         resource["id"] = resource_id
-        for key in [k for k in resource if k.startswith("urn:") and k not in schemas]:
-            schemas.append(key)
+        for key in [k for k in resource if k.startswith("urn:")]:
+            if not isinstance(resource[key], dict):
+                raise ScimProblem(400, f"{key} must be an object", "invalidValue")
+            if not resource[key]:
+                del resource[key]  # an emptied extension is gone
+        # schemas: the core schema and the extensions the resource holds (RFC 7643 3).
+        resource["schemas"] = [core, *(k for k in resource if k.startswith("urn:"))]
         if kind == "Users":
             if not isinstance(resource.get("userName"), str) or not resource["userName"].strip():
                 raise ScimProblem(400, "userName is required", "invalidValue")

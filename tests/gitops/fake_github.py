@@ -14,7 +14,7 @@ import json
 import threading
 import zipfile
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,6 +45,7 @@ class FakeGitHub:
     faults: deque[Fault] = field(default_factory=deque)
     requests: list[tuple[str, str]] = field(default_factory=list)
     hr_token: str = "hr-secret"
+    head_sha_of: Callable[[str], str] | None = None  # branch -> sha, as the remote knows it
     hr_export: bytes = b"employee_id,given_name\n1,Ann\n"
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1001))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -147,6 +148,7 @@ class FakeGitHub:
                 fault = self.faults.popleft()
                 return fault.status, fault.headers, fault.body
             payload = json.loads(body) if body else {}
+            self._follow_pushes()
             prefix = f"/repos/{self.repository}"
             if not path.startswith(prefix + "/"):
                 return 404, {}, {"message": "Not Found"}
@@ -196,6 +198,14 @@ class FakeGitHub:
                 return 302, {"Location": f"{self.url}/_blob/{aid}"}, None
         return 404, {}, {"message": "Not Found"}
 
+    def _follow_pushes(self) -> None:
+        """An open pull request's head is wherever its branch is now (GitHub follows pushes)."""
+        if self.head_sha_of is None:
+            return
+        for pull in self.pulls.values():
+            if pull["state"] == "open":
+                pull["head"]["sha"] = self.head_sha_of(pull["head"]["ref"])
+
     def _pulls_matching(self, query: dict[str, str]) -> list[dict[str, Any]]:
         owner = self.repository.split("/")[0]
         found = []
@@ -216,7 +226,8 @@ class FakeGitHub:
         if self._pulls_matching({"head": f"{self.repository.split('/')[0]}:{head}", "base": base}):
             message = f"A pull request already exists for {self.repository.split('/')[0]}:{head}."
             return _validation("PullRequest", "custom", message)
-        number = self.open_pull(head, base, head_sha=f"sha-of-{head}", title=payload["title"])
+        sha = self.head_sha_of(head) if self.head_sha_of else f"sha-of-{head}"
+        number = self.open_pull(head, base, head_sha=sha, title=payload["title"])
         self.pulls[number]["body"] = payload.get("body", "")
         return 201, {}, self.pulls[number]
 

@@ -1,0 +1,321 @@
+"""`speakap-sync demo`: the whole GitOps loop on the embedded simulator, in a temporary folder.
+
+Day 1: a live network that already has an admin and a hand-made group; the shipped sample
+export is rendered, proposed on a branch, planned as a reviewer sees it, merged and applied.
+Then someone adds a membership by hand in Speakap. Day 2: the next export (hires, transfers,
+leavers, a data error) is rendered and planned: the manual membership survives. Everything
+happens under one folder (a real git repository with a bare ``origin``); the caller's working
+tree is never touched. Plan and apply run through the same CLI commands the workflows use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import git
+import httpx
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.panel import Panel
+
+from reconciler import gitops
+from reconciler.data import sample_path
+from reconciler.errors import SyncError
+
+DAY1 = date(2026, 3, 2)
+DAY2 = date(2026, 3, 3)
+BRANCH = gitops.DEFAULT_BRANCH
+CONFIG_FILES = ("org-units.yaml", "policy.yaml", "rules.yaml", "source.yaml", "speakap.yaml")
+_BAG = "urn:speakap:params:scim:bag"
+_PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+
+# The live network before the sync ever ran: an IT admin nobody in HR knows about (never touched
+# by the sync), and a social club group an admin made by hand, with the admin in it.
+SEED: Mapping[str, Any] = {
+    "network": {"name": "Versmarkt (demo)", "grace_days": 30, "offboarding": "anonymize"},
+    "users": [
+        {
+            "id": "admin-1",
+            "schemas": [_USER],
+            "userName": "it.admin@versmarkt.nl",
+            "name": {"givenName": "Iris", "familyName": "Admin"},
+            "emails": [{"value": "it.admin@versmarkt.nl", "type": "work", "primary": True}],
+            "active": True,
+        }
+    ],
+    "groups": [
+        {
+            "id": "club-1",
+            "schemas": [_GROUP],
+            "displayName": "Personeelsvereniging",
+            "members": [{"value": "admin-1"}],
+        }
+    ],
+}
+
+Runner = Callable[[list[str]], int]
+
+
+@dataclass(frozen=True)
+class HandEdit:
+    """A membership an admin changed by hand in Speakap between two syncs."""
+
+    kind: str  # "added" (the sync must keep it) or "removed" (the sync must put it back)
+    employee_id: str
+    org_unit: str
+
+
+@dataclass
+class DemoResult:
+    """Where the demo left things, for the closing summary and for tests."""
+
+    workdir: Path
+    repo: Path
+    origin: Path
+    reports: list[Path] = field(default_factory=list)
+    plans: list[Path] = field(default_factory=list)
+    apply_out: Path | None = None
+    exit_codes: dict[str, int] = field(default_factory=dict)
+    hand_edits: list[HandEdit] = field(default_factory=list)
+    invitations: int = 0
+
+
+def config_source() -> Path:
+    """The shipped demo configuration: packaged with the wheel, or the source tree's."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_desired_state", here.parent / "desired-state"):
+        if all((candidate / name).is_file() for name in CONFIG_FILES[:4]):
+            return candidate
+    raise SyncError("the demo configuration (desired-state/*.yaml) is not installed")
+
+
+def run_demo(run_cli: Runner, console: Console, workdir: Path | None = None) -> DemoResult:
+    """Play day 1 and day 2; ``run_cli`` runs a speakap-sync command line (the CLI's ``run``)."""
+    from reconciler.speakap.simulator import Network, run_simulator
+
+    root = workdir or Path(tempfile.mkdtemp(prefix="speakap-sync-demo-"))
+    result = _prepare_repo(root, console)
+    token = secrets.token_urlsafe(24)
+    with (
+        run_simulator(token=token, network=Network.load(SEED)) as sim,
+        _environment({"SPEAKAP_URL": sim.url, "SPEAKAP_TOKEN": token}),
+    ):
+        console.print(
+            f"[bold]Live network[/bold]: the Speakap simulator at {sim.url}, "
+            "with an IT admin and a hand-made group; no SMS gateway (printable invites instead)."
+        )
+        _day(result, run_cli, console, 1, DAY1, apply=True)
+        result.hand_edits = _edit_by_hand(sim.url, token, console)
+        _day(result, run_cli, console, 2, DAY2, apply=False)
+        _check_hand_edits(result.plans[-1] / "plan.json", result.hand_edits, console)
+        result.invitations = len(sim.invitations())
+    _where(result, console)
+    return result
+
+
+def _prepare_repo(root: Path, console: Console) -> DemoResult:
+    origin, repo_dir = root / "origin.git", root / "people"
+    git.Repo.init(origin, bare=True, initial_branch="main")
+    repo = git.Repo.init(repo_dir, initial_branch="main")
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "Demo Admin")
+        config.set_value("user", "email", "admin@versmarkt.example")
+    state = repo_dir / "desired-state"
+    state.mkdir()
+    source = config_source()
+    for name in CONFIG_FILES:
+        if (source / name).is_file():
+            shutil.copyfile(source / name, state / name)
+    _without_sms(state / "policy.yaml")
+    _local_rate_limit(state / "speakap.yaml")
+    repo.git.add("--all")
+    repo.git.commit("-m", "Versmarkt's speakap-sync configuration")
+    repo.create_remote("origin", str(origin))
+    repo.git.push("origin", "main")
+    console.print(
+        f"[bold]Repository[/bold]: {repo_dir} (origin: {origin}), holding the configuration "
+        f"({', '.join(sorted(p.name for p in state.iterdir()))})."
+    )
+    return DemoResult(workdir=root, repo=repo_dir, origin=origin)
+
+
+def _without_sms(policy: Path) -> None:
+    """The demo network has no SMS gateway, so people without email get printable invites."""
+    text = policy.read_text(encoding="utf-8")
+    policy.write_text(
+        "\n".join(line for line in text.splitlines() if line.strip() != "- sms") + "\n",
+        encoding="utf-8",
+    )
+
+
+def _local_rate_limit(settings: Path) -> None:
+    """The simulator is on this machine: allow it more requests per second than Speakap."""
+    if settings.is_file():
+        text = settings.read_text(encoding="utf-8")
+        settings.write_text(text.replace("rate_limit: 20 ", "rate_limit: 200"), encoding="utf-8")
+
+
+def _day(
+    result: DemoResult, run_cli: Runner, console: Console, n: int, today: date, *, apply: bool
+) -> None:
+    from reconciler.render import render_to_disk
+
+    repo = git.Repo(result.repo)
+    state = result.repo / "desired-state"
+    out = result.workdir / f"day{n}"
+    console.rule(f"Day {n}: {today.isoformat()}")
+    export = sample_path(f"hr-export-day{n}.csv")
+    report = render_to_disk(export, state, today, out / "report")
+    result.reports.append(out / "report")
+    console.print(f"[bold]render[/bold] {export.name}: {report.summary()}", highlight=False)
+    for issue in report.issues[:6]:
+        where = f"line {issue.line}, employee {issue.employee_id}"
+        console.print(f"  [yellow]{issue.kind}[/yellow] {where}: {issue.reason}", highlight=False)
+
+    commit = gitops.commit_render(result.repo, state, f"render {today.isoformat()}", branch=BRANCH)
+    if commit is None:
+        console.print("desired state unchanged: no pull request")
+        return
+    repo.git.checkout("--force", BRANCH)
+    console.print(
+        f"[bold]pull request[/bold] {BRANCH} -> main: {len(commit.changed)} file(s) changed, "
+        f"commit {commit.sha[:12]} pushed to origin"
+    )
+    console.rule(f"The plan, as the pull request's reviewers see it (day {n})", style="dim")
+    plan_dir = out / "plan"
+    code = run_cli(
+        ["plan", "--state-dir", str(state), "--out", str(plan_dir), "--detailed-exitcode"]
+    )
+    result.exit_codes[f"plan-day{n}"] = code
+    result.plans.append(plan_dir)
+    _show_comment(plan_dir / "plan.md", console)
+    if not apply:
+        repo.git.checkout("--force", "main")
+        return
+    console.rule("Merge and apply", style="dim")
+    repo.git.checkout("--force", "main")
+    repo.git.merge("--ff-only", BRANCH)
+    repo.git.push("origin", "main")
+    console.print(f"merged {BRANCH} into main and pushed: the apply workflow starts")
+    result.apply_out = result.workdir / "apply"
+    code = run_cli(
+        [
+            "apply",
+            "--plan",
+            str(plan_dir / "plan.json"),
+            "--auto-approve",
+            "--state-dir",
+            str(state),
+            "--out",
+            str(result.apply_out),
+        ]
+    )
+    result.exit_codes[f"apply-day{n}"] = code
+
+
+def _show_comment(plan_md: Path, console: Console, lines: int = 30) -> None:
+    if not plan_md.is_file():
+        console.print("[red]no plan.md was written[/red]")
+        return
+    text = plan_md.read_text(encoding="utf-8").splitlines()
+    shown = "\n".join(text[:lines])
+    more = f"\n\n… {len(text) - lines} more lines in {plan_md}" if len(text) > lines else ""
+    console.print(Panel(Markdown(shown + more), title="PR comment (plan.md)", expand=False))
+
+
+def _edit_by_hand(url: str, token: str, console: Console) -> list[HandEdit]:
+    """An admin adds someone to the first-aid group and takes someone out of their store."""
+    headers = {"Authorization": f"Bearer {token}"}
+    edits = []
+    with httpx.Client(base_url=url, headers=headers, timeout=10.0) as http:
+        first_aid = _group(http, "first-aid")
+        store = _group(http, "store-s001")
+        in_first_aid = {m["value"] for m in first_aid.get("members", [])}
+        users = http.get("/Users", params={"count": "50"}).json().get("Resources", [])
+        newcomer = next(
+            u for u in users if u.get(_BAG, {}).get("managedBy") and u["id"] not in in_first_aid
+        )
+        _patch(http, first_aid["id"], "add", "members", [{"value": newcomer["id"]}])
+        edits.append(HandEdit("added", str(newcomer["externalId"]), "first-aid"))
+        leaver_id = store["members"][-1]["value"]
+        _patch(http, store["id"], "remove", f'members[value eq "{leaver_id}"]', None)
+        leaver = http.get(f"/Users/{leaver_id}").json()
+        edits.append(HandEdit("removed", str(leaver["externalId"]), "store-s001"))
+    for edit in edits:
+        console.print(
+            f"[bold]by hand in Speakap[/bold]: an admin {edit.kind} employee {edit.employee_id} "
+            f"{'to' if edit.kind == 'added' else 'from'} {edit.org_unit}",
+            highlight=False,
+        )
+    return edits
+
+
+def _group(http: httpx.Client, key: str) -> dict[str, Any]:
+    found = http.get("/Groups", params={"filter": f'externalId eq "{key}"'}).json()
+    group: dict[str, Any] = found["Resources"][0]
+    return group
+
+
+def _patch(http: httpx.Client, group_id: str, op: str, path: str, value: Any) -> None:
+    operation: dict[str, Any] = {"op": op, "path": path}
+    if value is not None:
+        operation["value"] = value
+    body = {"schemas": [_PATCH], "Operations": [operation]}
+    http.patch(f"/Groups/{group_id}", json=body).raise_for_status()
+
+
+def _check_hand_edits(plan_json: Path, edits: list[HandEdit], console: Console) -> None:
+    """Say what the day-2 plan does with the hand edits: keep the added, restore the removed."""
+    actions = {a["id"] for a in json.loads(plan_json.read_text(encoding="utf-8"))["actions"]}
+    for edit in edits:
+        if edit.kind == "added":
+            gone = f"remove_membership:{edit.employee_id}:{edit.org_unit}" in actions
+            verdict = "[red]removed[/red]" if gone else "[green]kept[/green] (not the sync's)"
+        else:
+            back = f"add_membership:{edit.employee_id}:{edit.org_unit}" in actions
+            verdict = "[green]put back[/green] (the sync manages it)" if back else "[red]lost[/red]"
+        console.print(
+            f"hand-made change: {edit.employee_id} {edit.kind} {edit.org_unit} -> {verdict}",
+            highlight=False,
+        )
+
+
+def _where(result: DemoResult, console: Console) -> None:
+    console.rule("Where things are")
+    console.print(f"repository     {result.repo}  (origin {result.origin})", highlight=False)
+    for report in result.reports:
+        console.print(f"sync report    {report / 'report.md'}", highlight=False)
+    for plan in result.plans:
+        console.print(f"plan           {plan / 'plan.md'}  and plan.json", highlight=False)
+    if result.apply_out is not None:
+        console.print(f"apply journal  {result.apply_out / 'journal'}", highlight=False)
+        for sheet in sorted((result.apply_out / "invites").glob("*.html")):
+            console.print(f"invite sheet   {sheet}", highlight=False)
+    console.print(f"invitations    {result.invitations} sent by the simulator", highlight=False)
+    console.print(f"\nEverything is under {result.workdir}; remove it when done.", highlight=False)
+
+
+@contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -301,8 +301,9 @@ def _where(result: DemoResult, console: Console) -> None:
         console.print(f"plan           {plan / 'plan.md'}  and plan.json", highlight=False)
     if result.apply_out is not None:
         console.print(f"apply journal  {result.apply_out / 'journal'}", highlight=False)
-        for sheet in sorted((result.apply_out / "invites").glob("*.html")):
-            console.print(f"invite sheet   {sheet}", highlight=False)
+        sheets = sorted((result.apply_out / "invites").glob("*.html"))
+        folder = result.apply_out / "invites"
+        console.print(f"invite sheets  {len(sheets)} printable sheets in {folder}", highlight=False)
     console.print(f"invitations    {result.invitations} sent by the simulator", highlight=False)
     console.print(f"\nEverything is under {result.workdir}; remove it when done.", highlight=False)
 

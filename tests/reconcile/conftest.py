@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
 from reconciler.model import (
     DesiredState,
     LiveGroup,
@@ -85,27 +90,74 @@ SMALL_GUARDS = Policy(
 
 # -- live worlds (end-to-end scenarios) ---------------------------------------------------------
 
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
 
-import pytest  # noqa: E402
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "simulator_only: needs simulator-only behaviour")
+SCIM2_FILES = Path(__file__).resolve().parents[1] / "speakap" / "scim2_server"  # read-only
+SCIM2_TOKEN = "scenario-scim2-token"
 
 
-@pytest.fixture(params=["simulator"])
+@pytest.fixture(scope="session")
+def scim2_server_root() -> Iterator[str]:
+    """scim2-server (a third-party SCIM server) with dynamic tenants; yields its root URL."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    command = [
+        str(Path(sys.executable).with_name("scim2-server")),
+        "--schema", str(SCIM2_FILES / "schemas.json"),
+        "--resource-type", str(SCIM2_FILES / "resource-types.json"),
+        "--bearer-token", SCIM2_TOKEN,
+        "--dynamic-tenants",
+        "--port", str(port),
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ)
+    )
+    root = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{root}/probe/v2/ServiceProviderConfig", timeout=1.0)
+            break
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail("scim2-server did not start")
+            time.sleep(0.1)
+    yield root
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(params=["simulator", "scim2-server"])
 def world(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[object]:
+    import uuid
+
     from reconciler.speakap.simulator import run_simulator
     from tests.reconcile.world import World
 
+    monkeypatch.delenv("SPEAKAP_TOKEN_FILE", raising=False)
+    if request.param == "scim2-server":
+        root = request.getfixturevalue("scim2_server_root")
+        url = f"{root}/t{uuid.uuid4().hex[:12]}/v2"
+        monkeypatch.setenv("SPEAKAP_URL", url)
+        monkeypatch.setenv("SPEAKAP_TOKEN", SCIM2_TOKEN)
+        peer = World(tmp_path, url, SCIM2_TOKEN, dialect="memberships_from: group_members")
+        yield peer
+        peer.client.close()
+        return
     with run_simulator(token="scenario-token") as sim:
         monkeypatch.setenv("SPEAKAP_URL", sim.url)
         monkeypatch.setenv("SPEAKAP_TOKEN", sim.token)
-        monkeypatch.delenv("SPEAKAP_TOKEN_FILE", raising=False)
         live_world = World(tmp_path, sim.url, sim.token)
         yield live_world
         live_world.client.close()

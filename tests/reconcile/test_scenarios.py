@@ -85,7 +85,6 @@ def test_manual_membership_survives_and_a_managed_one_removed_by_hand_is_restore
     assert world.plan() == 0
 
 
-@pytest.mark.simulator_only
 def test_rehire_inside_grace_is_reactivated_not_recreated(world: World) -> None:
     world.sync(STAFF)
     before = world.users()["E05"]["id"]

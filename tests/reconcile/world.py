@@ -58,6 +58,7 @@ class World:
         "rate_limit: 0\nconcurrency: 8\n"
         "retries:\n  attempts: 8\n  base_delay: 0.01\n  max_delay: 0.05\n"
     )
+    dialect: str = ""  # lines under `dialect:` in speakap.yaml
     outputs: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -67,7 +68,8 @@ class World:
         self.state.mkdir(parents=True)
         (self.state / "org-units.yaml").write_text(ORG_UNITS)
         (self.state / "policy.yaml").write_text(policy_yaml())
-        (self.state / "speakap.yaml").write_text(self.speakap_yaml)
+        dialect = f"dialect:\n  {self.dialect}\n" if self.dialect else ""
+        (self.state / "speakap.yaml").write_text(self.speakap_yaml + dialect)
         self.client = ScimClient(self.url, Secret(self.token), concurrency=4)
 
     def set_policy(self, text: str) -> None:

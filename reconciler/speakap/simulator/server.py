@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 import json
 import random
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -103,6 +104,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet by default
         return
+
+    def setup(self) -> None:
+        super().setup()
+        # Small responses must not wait for a delayed ACK (Nagle): 40 ms per request otherwise.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self) -> None:
         self._dispatch("GET")

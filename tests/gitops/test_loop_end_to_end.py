@@ -81,7 +81,14 @@ class Loop:
         reviewed, out = clone.parent / f"reviewed-{clone.name}", clone.parent / f"out-{clone.name}"
         assert run(["github", "fetch-plan", "--out", str(reviewed), "--sha", merge_sha]) == 0
         state = str(clone / "desired-state")
-        args = ["apply", "--plan", str(reviewed / "plan.json"), "--auto-approve"]
+        args = [
+            "apply",
+            "--plan",
+            str(reviewed / "plan.json"),
+            "--auto-approve",
+            "--output",
+            "json",
+        ]
         return run([*args, "--state-dir", state, "--out", str(out)]), out
 
     def last_applied(self) -> str | None:
@@ -142,7 +149,9 @@ def remove_by_hand(sim: SimulatorHandle, employee_id: str, org_key: str) -> None
         response.raise_for_status()
 
 
-def test_render_pr_plan_comment_merge_apply_then_nothing_left_to_do(loop: Loop) -> None:
+def test_render_pr_plan_comment_merge_apply_then_nothing_left_to_do(
+    loop: Loop, capsys: pytest.CaptureFixture[str]
+) -> None:
     # render workflow: a branch and one pull request
     loop.render_job(small_export(loop.tmp, 15), "2026-03-02")
     assert loop.checkout.remote_sha(f"refs/heads/{BRANCH}") is not None
@@ -168,8 +177,12 @@ def test_render_pr_plan_comment_merge_apply_then_nothing_left_to_do(loop: Loop) 
     # merge, then the apply workflow applies the plan reviewed on the last push
     assert loop.last_applied() is None
     merge_sha = loop.merge(1)
+    capsys.readouterr()
     code, out = loop.apply_job(merge_sha)
     assert code == 0
+    printed = capsys.readouterr().out  # fetch-plan's line, then the summary kept as an artifact
+    summary = json.loads(printed[printed.index("\n{") :])
+    assert summary["failed"] == 0 and summary["last_applied_moved"] is True
     assert loop.last_applied() == merge_sha
     planned = json.loads((second / "plan.json").read_text())
     created = {a["employee_id"] for a in planned["actions"] if a["kind"] == "create_user"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -103,11 +104,14 @@ def _load(state_dir: Path, options: PlanOptions) -> _Inputs:
     from reconciler.speakap.settings import ConnectionSettings, open_backend
     from reconciler.state import read_state
 
-    desired = read_state(state_dir)
     settings = ConnectionSettings.load(state_dir)
     backend = open_backend(settings)
-    live = backend.fetch_snapshot()
-    last = gitstate.read_last_applied(state_dir)
+    # The live fetch waits on the network most of the time: read the files meanwhile.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        fetching = pool.submit(backend.fetch_snapshot)
+        desired = read_state(state_dir)
+        last = gitstate.read_last_applied(state_dir)
+        live = fetching.result()
     computed = compute_plan(desired, live, last, options=options)
     computed = replace(computed, desired_commit=gitstate.desired_commit(state_dir))
     return _Inputs(state_dir, desired, backend, computed, settings)

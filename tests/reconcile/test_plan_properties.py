@@ -166,3 +166,18 @@ def test_protected_accounts_are_never_offboarded(
     for action in plan.actions:
         if action.kind in ("suspend_user", "delete_user", "anonymize_user"):
             assert action.employee_id not in ("E1", "E2")
+
+
+@FAST
+@given(live_states())
+def test_the_fast_live_fingerprint_equals_the_models(snapshot: LiveSnapshot) -> None:
+    from reconciler.plan import live_fingerprint
+
+    assert live_fingerprint(snapshot) == snapshot.fingerprint()
+    if snapshot.users:
+        changed = replace(
+            snapshot, users=(replace(snapshot.users[0], job_title="X"), *snapshot.users[1:])
+        )
+        assert live_fingerprint(changed) != live_fingerprint(snapshot) or (
+            snapshot.users[0].job_title == "X"
+        )

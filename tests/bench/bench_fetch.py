@@ -98,8 +98,9 @@ def main() -> None:
         memberships = write_seed(data)
         started = time.monotonic()
         process, url = start_simulator(data)
+        loaded = time.monotonic() - started
         print(f"simulator: {USERS:,} users, {GROUPS:,} groups, {memberships:,} memberships, "
-              f"loaded in {time.monotonic() - started:.1f} s, {LATENCY * 1000:.0f} ms latency")  # fmt: skip
+              f"loaded in {loaded:.1f} s, {LATENCY * 1000:.0f} ms latency")  # fmt: skip
         try:
             client = ScimClient(url, Secret(TOKEN), page_size=PAGE, concurrency=8, timeout=60)
             backend = ScimBackend(client)

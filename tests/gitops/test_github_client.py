@@ -23,9 +23,12 @@ from reconciler.github import (
 from tests.gitops.fake_github import FakeGitHub, Fault
 
 
-def client_for(github: FakeGitHub, sleeps: list[float] | None = None, **kw: float) -> GitHubClient:
+def client_for(
+    github: FakeGitHub, sleeps: list[float] | None = None, max_wait: float = 300.0
+) -> GitHubClient:
     record = sleeps if sleeps is not None else []
-    return GitHubClient(GitHubContext.from_env(github.env()), sleep=record.append, **kw)  # type: ignore[arg-type]
+    context = GitHubContext.from_env(github.env())
+    return GitHubClient(context, sleep=record.append, max_wait=max_wait)
 
 
 def test_a_first_plan_creates_the_sticky_comment_and_a_second_push_edits_it(

@@ -70,7 +70,7 @@ class Loop:
         return code, out
 
     def merge(self, pr: int) -> str:
-        head = self.github.pulls[pr]["head"]["sha"]
+        head = str(self.github.pulls[pr]["head"]["sha"])
         git(self.checkout.origin, "update-ref", "refs/heads/main", head)  # a fast-forward merge
         self.github.merge(pr, head)
         self.checkout.git("pull", "--quiet", "--ff-only", "origin", "main")

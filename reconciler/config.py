@@ -45,6 +45,7 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "start_date",
     "end_date",
 )
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 UNIT_TARGETS: dict[str, OrgKind] = {
     "business_unit": "business_unit",
     "department": "department",
@@ -181,6 +182,8 @@ class Condition:
     value: Any = None
     pattern: re.Pattern[str] | None = None
     children: tuple[Condition, ...] = ()
+    texts: frozenset[str] = frozenset()  # equals/in: the wanted values as text
+    numbers: frozenset[float] = frozenset()  # equals/in: the wanted values that are numbers
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,7 +382,15 @@ def _condition(raw: Mapping[str, Any]) -> Condition:
     value: Any = raw[op]
     value = tuple(_scalar(v) for v in value) if op == "in" else _scalar(value)
     pattern = re.compile(str(value)) if op == "regex" else None
-    return Condition(op=op, field=str(raw["field"]), value=value, pattern=pattern)
+    wanted = value if op == "in" else (value,) if op == "equals" else ()
+    return Condition(
+        op=op,
+        field=str(raw["field"]),
+        value=value,
+        pattern=pattern,
+        texts=frozenset(str(v) for v in wanted),
+        numbers=frozenset(float(str(v)) for v in wanted if _NUMBER.match(str(v))),
+    )
 
 
 def _scalar(value: Any) -> Any:

@@ -70,6 +70,7 @@ def normalize_phone(text: str, region: str) -> str | None:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+@lru_cache(maxsize=65536)
 def parse_date(text: str, formats: tuple[str, ...], serial: bool) -> date | None:
     """A date in one of ``formats``, ISO 8601, or (from XLSX) an Excel serial day number."""
     for fmt in formats:

@@ -18,8 +18,11 @@ Lifecycle:
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
+import multiprocessing
+import os
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -36,8 +39,12 @@ from reconciler.state import USERS_DIR, read_state, write_state
 
 @dataclass(frozen=True, slots=True)
 class _Contract:
+    """One HR row, normalised, classified (active, future, ended, error) and mapped by the
+    rules (active rows only)."""
+
     row: Row
-    mapped: Mapped
+    state: str
+    mapped: Mapped | None
 
 
 @dataclass(slots=True)
@@ -79,17 +86,20 @@ def render(
     *,
     source_name: str = "",
     serial_dates: bool = False,
+    workers: int = 1,
 ) -> tuple[DesiredState, Report]:
+    """The new desired state and the sync report. ``workers`` > 1 normalises and maps rows in
+    that many processes (the result is the same; only the time differs)."""
     acc = _Acc([], [], [], [], set(), Counter())
-    by_id: dict[str, list[Row]] = {}
+    by_id: dict[str, list[_Contract]] = {}
     count = 0
-    for raw in rows:
+    for contract in prepare(rows, config, today, serial_dates=serial_dates, workers=workers):
         count += 1
-        row = normalize_row(raw, config.source, serial_dates=serial_dates)
+        row = contract.row
         if row.employee_id is None:
             acc.issues.append(Issue("rejected", row.line, None, "; ".join(row.errors)))
         else:
-            by_id.setdefault(row.employee_id, []).append(row)
+            by_id.setdefault(row.employee_id, []).append(contract)
 
     before = previous.people_by_id() if previous is not None else {}
     people: dict[str, Person] = {}
@@ -97,7 +107,7 @@ def render(
     reactivated: list[str] = []
     updated: list[str] = []
     for employee_id, contracts in by_id.items():
-        person = _person(employee_id, contracts, config, today, before.get(employee_id), acc)
+        person = _person(employee_id, contracts, config, before.get(employee_id), acc)
         if person is None:
             continue
         people[employee_id] = person
@@ -138,11 +148,67 @@ def _classify(row: Row, today: date) -> str:
     return "active"
 
 
+def _prepare_one(raw: RawRow, config: Config, today: date, serial_dates: bool) -> _Contract:
+    row = normalize_row(raw, config.source, serial_dates=serial_dates)
+    state = _classify(row, today)
+    mapped = apply_rules(row.fields, config) if state == "active" else None
+    return _Contract(row, state, mapped)
+
+
+_WORKER: tuple[Config, date, bool] | None = None
+_CHUNK = 2000
+
+
+def _worker_init(config: Config, today: date, serial_dates: bool) -> None:
+    global _WORKER
+    _WORKER = (config, today, serial_dates)
+
+
+def _worker_chunk(chunk: list[RawRow]) -> list[_Contract]:
+    assert _WORKER is not None
+    config, today, serial_dates = _WORKER
+    return [_prepare_one(raw, config, today, serial_dates) for raw in chunk]
+
+
+def prepare(
+    rows: Iterable[RawRow], config: Config, today: date, *, serial_dates: bool, workers: int
+) -> Iterator[_Contract]:
+    """Normalise and map every row, in order; in ``workers`` processes when > 1."""
+    if workers <= 1:
+        for raw in rows:
+            yield _prepare_one(raw, config, today, serial_dates)
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=context,
+        initializer=_worker_init,
+        initargs=(config, today, serial_dates),
+    ) as pool:
+        pending: deque[Future[list[_Contract]]] = deque()
+        for chunk in _chunks(rows, _CHUNK):
+            pending.append(pool.submit(_worker_chunk, chunk))
+            if len(pending) > 2 * workers:  # bounded read-ahead keeps memory flat
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def _chunks(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
+    chunk: list[RawRow] = []
+    for raw in rows:
+        chunk.append(raw)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _person(
     employee_id: str,
-    rows: Sequence[Row],
+    contracts: Sequence[_Contract],
     config: Config,
-    today: date,
     old: Person | None,
     acc: _Acc,
 ) -> Person | None:
@@ -151,20 +217,19 @@ def _person(
     active: list[_Contract] = []
     future: list[Row] = []
     ended = False
-    for row in rows:
-        state = _classify(row, today)
+    for contract in contracts:
+        row, state, mapped = contract.row, contract.state, contract.mapped
         problems = [(row.line, e) for e in row.errors]
         if old is not None and any(getattr(old, name) for name in row.invalid):
             # Bad contact data would wipe an existing account's address: keep the person.
             problems += [(row.line, w) for w in row.warnings]
-        if state == "active":
-            mapped = apply_rules(row.fields, config)
+        if mapped is not None:
             acc.fired.update(mapped.fired)
             acc.unmapped.update(mapped.unmapped)
             problems += [(row.line, e) for e in mapped.errors]
             if mapped.business_unit is None and not config.policy.allow_without_business_unit:
                 problems.append((row.line, "no business unit: no rule sets one"))
-            active.append(_Contract(row, mapped))
+            active.append(contract)
         elif state == "future":
             future.append(row)
         elif state == "ended":
@@ -219,11 +284,13 @@ def _build(
 ) -> Person:
     fields = primary.row.fields
     mapped = primary.mapped
+    assert mapped is not None
     units: set[str] = set()
     rules: list[str] = []
-    for contract in (primary, *active):
-        units.update(contract.mapped.units())
-        rules += [r for r in contract.mapped.fired if r not in rules]
+    for contract in active:
+        if contract.mapped is not None:
+            units.update(contract.mapped.units())
+            rules += [r for r in contract.mapped.fired if r not in rules]
     return Person(
         employee_id=employee_id,
         given_name=fields["given_name"],
@@ -325,7 +392,12 @@ def _report(
 
 
 def render_to_disk(
-    hr_file: Path, state_dir: Path, today: date, report_dir: Path | None = None
+    hr_file: Path,
+    state_dir: Path,
+    today: date,
+    report_dir: Path | None = None,
+    *,
+    workers: int | None = None,
 ) -> Report:
     """Read config, previous state and the export; render; write state and report.
 
@@ -343,6 +415,7 @@ def render_to_disk(
             today,
             source_name=hr_file.name,
             serial_dates=export.serial_dates,
+            workers=_workers(hr_file) if workers is None else workers,
         )
     finally:
         export.close()
@@ -350,3 +423,10 @@ def render_to_disk(
     if report_dir is not None:
         write_report(report, report_dir)
     return report
+
+
+def _workers(hr_file: Path) -> int:
+    """Processes for normalisation: worth it from about 10,000 rows (1 MB) on."""
+    if hr_file.stat().st_size < 1_000_000:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 4))

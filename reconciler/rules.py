@@ -34,9 +34,9 @@ class Mapped:
     errors: tuple[str, ...] = ()
     unmapped: tuple[tuple[str, str], ...] = ()  # (field, HR code)
 
-    def units(self) -> tuple[str, ...]:
-        own = (self.business_unit, self.department, self.local_department)
-        return tuple(u for u in own if u is not None) + self.groups
+    def units(self) -> list[str]:
+        own = [self.business_unit, self.department, self.local_department]
+        return [u for u in own if u is not None] + list(self.groups)
 
 
 def holds(cond: Condition, fields: Mapping[str, str]) -> bool:
@@ -56,10 +56,15 @@ def holds(cond: Condition, fields: Mapping[str, str]) -> bool:
         return False
     if op == "regex":
         return cond.pattern is not None and cond.pattern.search(value) is not None
-    if op == "equals":
-        return _compare(value, cond.value) == 0
-    if op == "in":
-        return any(_compare(value, v) == 0 for v in cond.value)
+    if op == "equals" or op == "in":
+        # Text equality, except that numbers are equal by value ("110" and "0110").
+        if value in cond.texts:
+            return True
+        return (
+            bool(cond.numbers)
+            and _NUMBER.match(value) is not None
+            and (float(value) in cond.numbers)
+        )
     order = _compare(value, cond.value)
     if order is None:
         return False

@@ -77,8 +77,7 @@ _HEADER = (
     "# not this file. One field per line, people sorted by employee id.\n"
     "# yaml-language-server: $schema=../../schemas/users.schema.json\n"
 )
-_NOT_PRINTABLE = re.compile("[\x7f-\x84\x86-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_NOT_PRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
 
 
 def is_state_file(relpath: str) -> bool:
@@ -100,7 +99,12 @@ def shard_name(employee_id: str, shards: int) -> str:
     return f"{USERS_DIR}/{digest[:digits]}.yaml"
 
 
+_NEEDS_ESCAPE = re.compile('["\\\\\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]')
+
+
 def _quote(text: str) -> str:
+    if not _NEEDS_ESCAPE.search(text):
+        return f'"{text}"'
     out = json.dumps(text, ensure_ascii=False)
     if _NOT_PRINTABLE.search(out):
         out = _NOT_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", out)
@@ -115,10 +119,9 @@ def person_lines(person: Person) -> list[str]:
         if value is None or value == ():
             continue
         if isinstance(value, tuple):
-            lines.append(f"  {name}:")
-            lines.extend(f"  - {_quote(v)}" for v in value)
+            lines.append(f"  {name}: [{', '.join(_quote(v) for v in value)}]")
         elif isinstance(value, date):
-            lines.append(f"  {name}: {value.isoformat()}")
+            lines.append(f'  {name}: "{value.isoformat()}"')
         else:
             lines.append(f"  {name}: {_quote(value)}")
     lines[0] = "- " + lines[0][2:]
@@ -175,89 +178,63 @@ class _NotCanonical(Exception):
     pass
 
 
-def _string(token: str) -> str:
-    if len(token) < 2 or token[0] != '"' or token[-1] != '"':
+def _parse_canonical(text: str) -> list[dict[str, Any]]:
+    """Parse a shard in exactly the canonical form, or raise _NotCanonical.
+
+    In the canonical form every value is a JSON literal (a string or a list of strings) on
+    the line of its key, so the shard becomes a JSON array by replacing each line's key
+    prefix, and the C JSON parser does the work. Anything else (comments between people,
+    other indentation, plain scalars, block lists, duplicate keys) fails the JSON parse or
+    the key count, and the caller falls back to the YAML parser.
+    """
+    start = 0
+    while text.startswith("#", start):
+        start = text.index("\n", start) + 1
+    if text.startswith("users: []\n", start) and len(text) == start + 10:
+        return []
+    if not text.startswith("users:\n- employee_id: ", start) or not text.endswith("\n"):
         raise _NotCanonical
-    inner = token[1:-1]
-    if "\\" not in inner and '"' not in inner:
-        return inner
+    body = "\n" + text[start + 7 :]
+    lines = body.count("\n") - 1
+    body = body.replace("\n- employee_id: ", '\n},{"employee_id": ')
+    for key in FIELD_ORDER[1:]:
+        body = body.replace(f"\n  {key}: ", f',\n"{key}": ')
     try:
-        value = json.loads(token)
+        people = json.loads("[" + body[3:] + "}]")
     except ValueError:
         raise _NotCanonical from None
-    if not isinstance(value, str):
-        raise _NotCanonical
-    return value
+    if sum(len(p) for p in people) != lines:
+        raise _NotCanonical  # a duplicate key, which JSON would silently merge
+    return people  # type: ignore[no-any-return]
 
 
-def _parse_canonical(text: str) -> list[dict[str, Any]]:
-    """Parse a shard in exactly the canonical form, or raise _NotCanonical."""
-    lines = text.split("\n")
-    index = 0
-    while index < len(lines) and (not lines[index] or lines[index].startswith("#")):
-        index += 1
-    if index >= len(lines) or lines[index] != "users:":
-        raise _NotCanonical
-    people: list[dict[str, Any]] = []
-    current: dict[str, Any] | None = None
-    items: list[str] | None = None
-    for line in lines[index + 1 :]:
-        if line.startswith("  - "):
-            if items is None:
-                raise _NotCanonical
-            items.append(_string(line[4:]))
-            continue
-        if line.startswith("- "):
-            current = {}
-            people.append(current)
-            line = line[2:]
-        elif line.startswith("  ") and current is not None:
-            line = line[2:]
-        elif not line:
-            continue
-        else:
-            raise _NotCanonical
-        key, colon, value = line.partition(":")
-        if not colon or current is None or key in current:
-            raise _NotCanonical
-        items = None
-        if not value:
-            if key not in _LIST_FIELDS:
-                raise _NotCanonical
-            items = current[key] = []
-        elif value[0] != " ":
-            raise _NotCanonical
-        elif key in _DATE_FIELDS:
-            if not _DATE.match(value[1:]):
-                raise _NotCanonical
-            current[key] = value[1:]
-        else:
-            current[key] = _string(value[1:])
-    if lines[-1] != "":
-        raise _NotCanonical  # a canonical shard ends with a newline
-    return people
+_FIELDS = frozenset(FIELD_ORDER)
+_STATUSES = ("active", "suspended")
 
 
-def _person(raw: Mapping[str, Any]) -> Person:
+def _person(raw: dict[str, Any]) -> Person:
     """A Person from a parsed record; raises _NotCanonical on anything unexpected."""
-    if not raw.keys() <= set(FIELD_ORDER) or "employee_id" not in raw:
+    if not raw.keys() <= _FIELDS:
         raise _NotCanonical
     try:
-        values: dict[str, Any] = {k: raw[k] for k in _STRING_FIELDS if k in raw}
+        "".join([raw.get(k, "") for k in _STRING_FIELDS])  # TypeError unless all are text
         for name in _LIST_FIELDS:
-            values[name] = tuple(raw.get(name, ()))
+            items = raw.get(name)
+            if items is not None:
+                if type(items) is not list:
+                    raise _NotCanonical
+                "".join(items)
+                raw[name] = tuple(items)
         for name in _DATE_FIELDS:
-            if name in raw:
-                values[name] = date.fromisoformat(raw[name])
+            text = raw.get(name)
+            if text is not None:
+                raw[name] = date.fromisoformat(text)
+        person = Person(**raw)  # TypeError when a required field is missing
     except (TypeError, ValueError):
         raise _NotCanonical from None
-    channel = raw.get("invite_channel", "email")
-    status = raw.get("status", "active")
-    if channel not in INVITE_CHANNELS or status not in ("active", "suspended"):
+    if person.invite_channel not in INVITE_CHANNELS or person.status not in _STATUSES:
         raise _NotCanonical
-    if "given_name" not in raw or "family_name" not in raw:
-        raise _NotCanonical
-    return Person(invite_channel=channel, status=status, **values)
+    return person
 
 
 def _plain(node: Any) -> Any:
@@ -268,6 +245,8 @@ def _plain(node: Any) -> Any:
         return [_plain(v) for v in node]
     if isinstance(node, date):
         return node.isoformat()
+    if isinstance(node, str):
+        return str(node)
     return node
 
 
@@ -288,6 +267,10 @@ def parse_users(text: str, file: str) -> list[Person]:
         ) from None
     people: list[Person] = []
     for index, record in enumerate(_plain(doc)["users"]):
+        if not isinstance(record, dict):
+            raise StateError(
+                "a user must be a mapping", file=file, line=line_of(doc, ["users", index])
+            )
         try:
             people.append(_person(record))
         except _NotCanonical:

@@ -166,3 +166,31 @@ def test_printable_invites_get_a_sheet_per_business_unit_outside_git(
     text = (world.out / "invites" / "invites-store-01.html").read_text()
     assert "GivenP1" in text and "P1" in text and "One-time code" in text
     assert not str(world.out).startswith(str(world.root / "repo"))
+
+
+def test_apply_without_a_plan_asks_and_a_no_changes_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    world.commit(STAFF[:3])
+    args = ["apply", "--state-dir", str(world.state), "--out", str(world.out)]
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    assert world.cli(*args) == 1
+    assert "aborted" in capsys.readouterr().err
+    assert world.users() == {}
+    assert world.cli(*args, "--auto-approve") == 0
+    assert set(world.users()) == {"E01", "E02", "E03"}
+
+
+def test_no_token_in_any_output_and_a_bad_plan_file_is_named(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.sync(STAFF[:3])
+    written = [p.read_text() for p in world.out.rglob("*") if p.is_file()]
+    assert written and not any(world.token in text for text in written)
+    assert world.token not in capsys.readouterr().out
+    (world.out / "plan.json").write_text('{"format_version": 2}')
+    assert world.apply() == 1
+    err = capsys.readouterr().err
+    assert "plan.json" in err and "not a valid plan" in err and "Traceback" not in err

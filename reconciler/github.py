@@ -200,7 +200,9 @@ class GitHubClient:
     ) -> tuple[Outcome, Comment]:
         """Edit the one comment that carries ``marker``, or create it: never a second one."""
         text = with_marker(body, marker)
-        existing = next((c for c in self.list_issue_comments(number) if marker in c.body), None)
+        comments = self.list_issue_comments(number)
+        # ours starts with the marker; a person quoting it elsewhere must not capture it
+        existing = next((c for c in comments if c.body.startswith(marker)), None)
         if existing is None:
             return "created", self.create_issue_comment(number, text)
         if existing.body == text:

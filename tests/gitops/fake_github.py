@@ -46,6 +46,7 @@ class FakeGitHub:
     requests: list[tuple[str, str]] = field(default_factory=list)
     hr_token: str = "hr-secret"
     head_sha_of: Callable[[str], str] | None = None  # branch -> sha, as the remote knows it
+    max_body: int = MAX_BODY  # lower it to play a server stricter than the client expects
     hr_export: bytes = b"employee_id,given_name\n1,Ann\n"
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1001))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -161,11 +162,11 @@ class FakeGitHub:
             case "GET", ["issues", number, "comments"]:
                 return self._page(self.comments_on(int(number)), query)
             case "POST", ["issues", number, "comments"]:
-                if (err := _too_long(payload, "IssueComment")) is not None:
+                if (err := _too_long(payload, "IssueComment", self.max_body)) is not None:
                     return err
                 return 201, {}, self.comments[self.add_comment(int(number), payload["body"])]
             case "PATCH", ["issues", "comments", cid] if int(cid) in self.comments:
-                if (err := _too_long(payload, "IssueComment")) is not None:
+                if (err := _too_long(payload, "IssueComment", self.max_body)) is not None:
                     return err
                 self.comments[int(cid)]["body"] = payload["body"]
                 return 200, {}, self.comments[int(cid)]
@@ -174,7 +175,7 @@ class FakeGitHub:
             case "POST", ["pulls"]:
                 return self._create_pull(payload)
             case "PATCH", ["pulls", number] if int(number) in self.pulls:
-                if (err := _too_long(payload, "PullRequest")) is not None:
+                if (err := _too_long(payload, "PullRequest", self.max_body)) is not None:
                     return err
                 self.pulls[int(number)].update(payload)
                 return 200, {}, self.pulls[int(number)]
@@ -220,7 +221,7 @@ class FakeGitHub:
         return found
 
     def _create_pull(self, payload: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
-        if (err := _too_long(payload, "PullRequest")) is not None:
+        if (err := _too_long(payload, "PullRequest", self.max_body)) is not None:
             return err
         head, base = payload["head"], payload["base"]
         if self._pulls_matching({"head": f"{self.repository.split('/')[0]}:{head}", "base": base}):
@@ -255,11 +256,13 @@ def _named(rows: list[dict[str, Any]], query: dict[str, str]) -> list[dict[str, 
     return [r for r in rows if query.get("name") in (None, r["name"])]
 
 
-def _too_long(payload: Mapping[str, Any], resource: str) -> tuple[int, dict[str, str], Any] | None:
+def _too_long(
+    payload: Mapping[str, Any], resource: str, limit: int = MAX_BODY
+) -> tuple[int, dict[str, str], Any] | None:
     body = payload.get("body") or ""
-    if len(body) <= MAX_BODY:
+    if len(body) <= limit:
         return None
-    return _validation(resource, "custom", f"Body is too long (maximum is {MAX_BODY} characters)")
+    return _validation(resource, "custom", f"Body is too long (maximum is {limit} characters)")
 
 
 def _validation(resource: str, code: str, message: str) -> tuple[int, dict[str, str], Any]:

@@ -46,6 +46,16 @@ def test_a_first_plan_creates_the_sticky_comment_and_a_second_push_edits_it(
     assert len(github.comments_on(7)) == 76
 
 
+def test_a_reviewer_quoting_the_marker_does_not_get_their_comment_overwritten(
+    github: FakeGitHub,
+) -> None:
+    github.add_comment(6, f"why does the plan say this?\n> {MARKER}\n> 3 to create")
+    with client_for(github) as client:
+        outcome, _ = client.upsert_sticky_comment(6, "4 to create")
+    assert outcome == "created"
+    assert [c["body"].startswith(MARKER) for c in github.comments_on(6)] == [False, True]
+
+
 def test_comments_are_listed_across_every_page_of_the_link_header(github: FakeGitHub) -> None:
     for i in range(230):
         github.add_comment(3, f"c{i}")
@@ -96,6 +106,23 @@ def test_a_422_is_reported_with_githubs_reason(github: FakeGitHub) -> None:
         f"POST /repos/{github.repository}/issues/1/comments: GitHub answered 422 "
         "Validation Failed: Body is too long (maximum is 65536 characters)"
     )
+
+
+def test_an_over_long_body_refused_by_github_fails_the_command_with_githubs_reason(
+    github: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for key, value in github.env(pr=4).items():
+        monkeypatch.setenv(key, value)
+    github.max_body = 1_000  # a server that counts differently from the client
+    plan = tmp_path / "plan.md"
+    plan.write_text("| person | change |\n" * 200, encoding="utf-8")
+    assert run(["github", "comment", "--body-file", str(plan)]) == 1
+    err = capsys.readouterr().err
+    assert "GitHub answered 422 Validation Failed: Body is too long" in err
+    assert github.comments_on(4) == []
 
 
 def test_server_errors_are_retried_until_github_answers(github: FakeGitHub) -> None:

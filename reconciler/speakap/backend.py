@@ -25,6 +25,7 @@ from reconciler.speakap.errors import (
     InvalidRequestError,
     NotFoundError,
     PreconditionFailedError,
+    UniquenessError,
 )
 
 log = logging.getLogger(__name__)
@@ -162,20 +163,15 @@ class ScimBackend:
         kind = action.kind
         if kind == "create_org_unit":
             unit = _need(org_units, action.org_unit, "org unit")
-            body = mapping.group_body(unit, None, dialect)
-            group = self.client.create(
-                GROUPS, body, lookup_filter=f"externalId eq {_quote(unit.key)}"
-            )
+            lookup = f"externalId eq {_quote(unit.key)}"
+            group = self._create(GROUPS, mapping.group_body(unit, None, dialect), lookup)
             with self._lock:
                 self._group_ids[unit.key] = str(group["id"])
             return str(group["id"])
         if kind == "create_user":
             person = _need(people, action.employee_id, "person")
-            user = self.client.create(
-                USERS,
-                mapping.user_body(person, dialect),
-                lookup_filter=dialect.employee_id_filter(person.employee_id),
-            )
+            lookup = dialect.employee_id_filter(person.employee_id)
+            user = self._create(USERS, mapping.user_body(person, dialect), lookup)
             with self._lock:
                 self._user_ids[person.employee_id] = str(user["id"])
             return str(user["id"])
@@ -208,6 +204,20 @@ class ScimBackend:
         else:
             raise ValueError(f"unknown action kind {kind}")
         return None
+
+    def _create(self, endpoint: str, body: dict[str, Any], lookup: str) -> dict[str, Any]:
+        """POST, or (on 409) the resource an earlier, interrupted apply already created: one
+        with the same employee id or key, and for users the sync's marker."""
+        try:
+            return self.client.create(endpoint, body, lookup_filter=lookup)
+        except UniquenessError:
+            found = self.client.search(endpoint, lookup)
+            if len(found) == 1 and (endpoint == GROUPS or self._is_managed(found[0])):
+                return found[0]
+            raise
+
+    def _is_managed(self, resource: dict[str, Any]) -> bool:
+        return mapping.live_user(resource, self.dialect).managed
 
     def _delete(self, user_id: str) -> None:
         try:

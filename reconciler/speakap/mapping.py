@@ -140,7 +140,8 @@ def anonymized_body(current: Mapping[str, Any], dialect: Dialect) -> Json:
 
 
 def group_body(unit: OrgUnit, parent_id: str | None, dialect: Dialect) -> Json:
-    """The POST /Groups body of an org unit (``parent_id`` is unused by the default dialect)."""
+    """The POST /Groups body of an org unit. Its parent travels as the parent's key;
+    ``parent_id`` (the parent's live id) is unused by the default dialect."""
     extension: Json = {dialect.group_kind_attribute: unit.kind}
     if unit.parent:
         extension[dialect.group_parent_attribute] = unit.parent

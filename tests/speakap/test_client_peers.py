@@ -261,3 +261,25 @@ def test_a_wrong_token_stops_everything_without_showing_the_token(scim_peer: Pee
     assert "SPEAKAP_TOKEN" in str(caught.value)
     with pytest.raises(AuthenticationError):
         backend.execute([Action("c", "create_user", "E00001")], {"E00001": person(1)}, UNITS)
+
+
+def test_a_resumed_apply_finds_the_hire_an_interrupted_run_already_created(
+    scim_peer: Peer,
+) -> None:
+    ids = hire(scim_peer, [person(1)])
+    backend = scim_peer.backend()
+    again = Action("create_user:E00001", "create_user", "E00001")
+    (result,) = backend.execute([again], {"E00001": person(1)}, UNITS)
+    assert result.ok and result.created_id == ids["E00001"]
+    assert len(backend.fetch_snapshot().users) == 1
+
+
+def test_memberships_of_one_group_can_be_read_on_their_own(scim_peer: Peer) -> None:
+    ids = hire(scim_peer, [person(1), person(2)])
+    backend = scim_peer.backend()
+    backend.execute([Action("o", "create_org_unit", org_unit="bakery")], {}, UNITS)
+    joins = [Action(f"j{e}", "add_membership", e, org_unit="bakery") for e in ids]
+    assert all(r.ok for r in backend.execute(joins, {}, UNITS))
+    group = backend.client.find_by_external_id("/Groups", "bakery")
+    assert group is not None
+    assert sorted(backend.client.group_members(group["id"])) == sorted(ids.values())

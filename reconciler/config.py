@@ -60,6 +60,8 @@ def round_trip_yaml() -> YAML:
     """The loader/dumper for human-written files: keeps comments, key order and quoting."""
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)  # the style of the shipped files
+    yaml.width = 100
     return yaml
 
 

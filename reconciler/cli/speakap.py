@@ -29,6 +29,11 @@ def simulator(
     grace_days: int | None = typer.Option(
         None, "--grace-days", help="Days a deleted user stays recoverable (default: the data's)."
     ),
+    offboarding: str | None = typer.Option(
+        None,
+        "--offboarding",
+        help="After the grace period: delete (keeps names) or anonymize (default: the data's).",
+    ),
 ) -> None:
     """Run the embedded Speakap simulator (SCIM 2.0 on loopback) until Ctrl-C.
 
@@ -44,6 +49,10 @@ def simulator(
         raise ConfigurationError(str(exc), file=data) from None
     if grace_days is not None:
         network.settings.grace_days = grace_days
+    if offboarding is not None:
+        if offboarding not in ("delete", "anonymize"):
+            raise ConfigurationError("--offboarding must be delete or anonymize")
+        network.settings.offboarding = offboarding  # type: ignore[assignment]
     with run_simulator(
         token=token.reveal(),
         data=data,

@@ -221,3 +221,29 @@ def test_the_simulator_command_serves_until_stopped(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_the_client_keeps_to_its_concurrency_and_rate_limits() -> None:
+    with run_simulator(token=TOKEN, latency=0.05, max_page_size=2) as sim:
+        for n in range(24):
+            sim.network.create(
+                "Users",
+                {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": f"u{n}"},
+            )
+        client = ScimClient(sim.url, Secret(TOKEN), concurrency=3, retry=FAST_RETRY)
+        assert len(client.list_all("/Users")) == 24
+        assert 1 < sim.counters.max_in_flight <= 3
+        limited = ScimClient(sim.url, Secret(TOKEN), concurrency=3, rate_limit=20)
+        started = time.monotonic()
+        for _ in range(13):
+            limited.get("/Users", next(iter(sim.network.users)))
+        # 13 requests at 20/s, with a burst of 3 allowed at once: at least 0.5 s.
+        assert time.monotonic() - started >= 0.5
+
+
+def test_retry_after_as_seconds_or_http_date_is_honoured_within_a_bound() -> None:
+    client = ScimClient("http://127.0.0.1:9", Secret(TOKEN), retry=FAST_RETRY)
+    later = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 30))
+    assert client._retry_after(httpx.Response(429, headers={"Retry-After": "1.5"}), 1) == 1.5
+    assert client._retry_after(httpx.Response(429, headers={"Retry-After": later}), 1) == 2.0
+    assert 0 <= client._retry_after(httpx.Response(429), 1) <= FAST_RETRY.max_delay

@@ -17,7 +17,7 @@ import random
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,8 @@ class Counters:
     by_path: dict[str, int] = field(default_factory=dict)
     throttled: int = 0
     faults: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0  # the most SCIM requests served at once
 
 
 class SimulatorServer(ThreadingHTTPServer):
@@ -157,11 +159,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _scim(self, method: str, path: str, query: dict[str, str], raw: bytes) -> None:
         server = self.server
-        knobs = server.knobs
+        counters = server.counters
         with server.lock:
-            server.counters.requests += 1
+            counters.requests += 1
             route = "/" + path.strip("/").split("/")[0]
-            server.counters.by_path[route] = server.counters.by_path.get(route, 0) + 1
+            counters.by_path[route] = counters.by_path.get(route, 0) + 1
+            counters.in_flight += 1
+            counters.max_in_flight = max(counters.max_in_flight, counters.in_flight)
+        try:
+            self._serve_scim(method, path, query, raw)
+        finally:
+            with server.lock:
+                counters.in_flight -= 1
+
+    def _serve_scim(self, method: str, path: str, query: dict[str, str], raw: bytes) -> None:
+        server = self.server
+        knobs = server.knobs
         if knobs.latency:
             time.sleep(knobs.latency)
         if not server.take_token():
@@ -310,16 +323,8 @@ class _Handler(BaseHTTPRequestHandler):
                     self._send(200, {"invitations": list(network.invitations)})
             elif method == "GET" and path == "/_sim/stats":
                 with server.lock:
-                    counters = server.counters
-                    self._send(
-                        200,
-                        {
-                            "requests": counters.requests,
-                            "by_path": counters.by_path,
-                            "throttled": counters.throttled,
-                            "faults": counters.faults,
-                        },
-                    )
+                    stats = asdict(server.counters)
+                self._send(200, stats)
             elif method == "POST" and path == "/_sim/clock":
                 body = _body(raw)
                 seconds = float(body.get("advance_seconds", 0)) + 86400 * float(

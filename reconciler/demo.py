@@ -106,6 +106,7 @@ def run_demo(run_cli: Runner, console: Console, workdir: Path | None = None) -> 
     from reconciler.speakap.simulator import Network, run_simulator
 
     root = workdir or Path(tempfile.mkdtemp(prefix="speakap-sync-demo-"))
+    console.rule("speakap-sync demo: HR export -> pull request -> plan -> merge -> apply")
     result = _prepare_repo(root, console)
     token = secrets.token_urlsafe(24)
     with (

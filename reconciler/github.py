@@ -342,8 +342,8 @@ class GitHubClient:
             return min(2.0**attempt, self._max_wait)
         if response.status_code not in (403, 429):
             return None
-        retry_after = response.headers.get("retry-after")
-        if retry_after is not None:
+        retry_after = response.headers.get("retry-after", "")
+        if retry_after.strip().isdigit():  # GitHub sends seconds, never an HTTP date
             return self._bounded(float(retry_after))
         if response.headers.get("x-ratelimit-remaining") == "0":
             reset = float(response.headers.get("x-ratelimit-reset", "0"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.backend import Backend
@@ -131,6 +131,22 @@ def apply_plan(
         failed=len(summary.failures),
     )
     return summary
+
+
+def confirm_failures(
+    summary: ApplySummary, still_planned: frozenset[str], journal: Journal
+) -> ApplySummary:
+    """Re-read verdicts: a failed action that a fresh plan no longer needs did land (e.g. a
+    POST whose answer was lost). Reporting it as failed would make the summary lie."""
+    results = []
+    for result in summary.results:
+        if not result.ok and result.action_id not in still_planned:
+            result = ActionResult(
+                result.action_id, ok=True, detail=f"confirmed on re-read ({result.detail})"
+            )
+            journal.result(result)
+        results.append(result)
+    return replace(summary, results=tuple(results))
 
 
 class _PhaseRun:

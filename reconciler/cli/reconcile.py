@@ -20,7 +20,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from reconciler import gitstate, invites, planfile
-from reconciler.apply import ApplyOptions, ApplySummary, apply_plan, check_stale
+from reconciler.apply import (
+    ApplyOptions,
+    ApplySummary,
+    apply_plan,
+    check_stale,
+    confirm_failures,
+)
 from reconciler.backend import Backend
 from reconciler.cli.app import app
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, BlockedError
@@ -131,17 +137,23 @@ def _execute(inputs: _Inputs, reviewed: Plan, out: Path, err: Console, *, quiet:
         concurrency=int(getattr(inputs.settings, "concurrency", 8) or 8),
         batch_size=int(getattr(inputs.settings, "batch_size", 100) or 100),
     )
-    with Journal(path) as journal, _progress(err, quiet or not inputs.plan.actions) as bar:
-        return apply_plan(
-            inputs.plan,
-            inputs.backend,
-            inputs.desired,
-            journal,
-            done=done,
-            options=options,
-            progress=bar,
-            plan_id=pid,
-        )
+    with Journal(path) as journal:
+        with _progress(err, quiet or not inputs.plan.actions) as bar:
+            summary = apply_plan(
+                inputs.plan,
+                inputs.backend,
+                inputs.desired,
+                journal,
+                done=done,
+                options=options,
+                progress=bar,
+                plan_id=pid,
+            )
+        if not summary.ok:  # a failure may have landed after all: look again before reporting
+            last = gitstate.read_last_applied(inputs.state_dir)
+            fresh = compute_plan(inputs.desired, inputs.backend.fetch_snapshot(), last)
+            summary = confirm_failures(summary, fresh.ids(), journal)
+        return summary
 
 
 @contextmanager

@@ -256,7 +256,10 @@ def parse_users(text: str, file: str) -> list[Person]:
         return [_person(raw) for raw in _parse_canonical(text)]
     except _NotCanonical:
         pass
-    doc = parse_yaml(text, file)
+    try:
+        doc = parse_yaml(text, file)
+    except ConfigError as err:
+        raise StateError(err.message, file=file, line=err.line) from None
     if doc is None:
         return []
     try:

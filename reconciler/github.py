@@ -235,6 +235,12 @@ class GitHubClient:
         data = self._json("PATCH", f"/repos/{repo}/pulls/{pull.number}", json=payload)
         return "updated", PullRequest.from_json(data)
 
+    def close_pull(self, number: int, reason: str) -> PullRequest:
+        """Close a pull request, saying why in a comment first."""
+        self.create_issue_comment(number, reason)
+        path = f"/repos/{self.context.repository}/pulls/{number}"
+        return PullRequest.from_json(self._json("PATCH", path, json={"state": "closed"}))
+
     def pulls_for_commit(self, sha: str) -> list[PullRequest]:
         path = f"/repos/{self.context.repository}/commits/{sha}/pulls"
         return [PullRequest.from_json(p) for p in self._paginate(path)]

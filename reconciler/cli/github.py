@@ -56,6 +56,7 @@ def open_pr(
     commit = gitops.commit_render(state_dir, state_dir, message, branch=branch)
     if commit is None:
         typer.echo(f"{state_dir} is unchanged: nothing committed, nothing pushed")
+        _close_outdated_render_pr(branch, base)
         return
     pushed = "pushed" if commit.pushed else "already on the remote"
     typer.echo(f"{branch} at {commit.sha[:12]} ({len(commit.changed)} file(s), {pushed})")
@@ -63,6 +64,20 @@ def open_pr(
         body = gitops.render_pr_body(report, commit)
         outcome, pull = client.upsert_pull(branch, base, message, body)
     typer.echo(f"{outcome} pull request #{pull.number} {pull.url}".rstrip())
+
+
+def _close_outdated_render_pr(branch: str, base: str) -> None:
+    """A render PR still open when HR data matches the base again proposes a stale change."""
+    with _client() as client:
+        pull = client.find_open_pull(branch, base)
+        if pull is None:
+            return
+        client.close_pull(
+            pull.number,
+            f"The latest render of the HR export matches `{base}`: nothing left to propose, "
+            "so this pull request is closed. The next change reopens one.",
+        )
+    typer.echo(f"closed pull request #{pull.number}: its change is no longer in the HR export")
 
 
 @github_app.command("fetch-plan")

@@ -88,8 +88,25 @@ def test_an_unchanged_desired_state_commits_and_pushes_nothing(
 ) -> None:
     assert open_pr(checkout, tmp_path) == 0
     assert checkout.remote_sha(BRANCH) is None
-    assert ci_env.requests == []
+    assert {method for method, _ in ci_env.requests} == {"GET"}
+    assert ci_env.pulls == {}
     assert "unchanged: nothing committed, nothing pushed" in capsys.readouterr().out
+
+
+def test_a_render_pr_whose_change_left_the_hr_export_is_closed(
+    checkout: Checkout, ci_env: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    render_a_hire(checkout, tmp_path / "report")
+    assert open_pr(checkout, tmp_path / "report") == 0
+    checkout.git("checkout", "--", "desired-state")  # the next day HR withdrew the hire
+    checkout.git("clean", "-fdq", "--", "desired-state")
+
+    assert open_pr(checkout, tmp_path / "report") == 0
+
+    assert ci_env.pulls[1]["state"] == "closed"
+    [note] = ci_env.comments_on(1)
+    assert "matches `main`" in note["body"]
+    assert "closed pull request #1" in capsys.readouterr().out
 
 
 def test_a_deleted_state_file_is_part_of_the_render_commit(checkout: Checkout) -> None:

@@ -15,6 +15,7 @@ import os
 import secrets
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -89,7 +90,7 @@ class DemoResult:
     apply_out: Path | None = None
     exit_codes: dict[str, int] = field(default_factory=dict)
     hand_edits: list[HandEdit] = field(default_factory=list)
-    invitations: int = 0
+    invitations: dict[str, int] = field(default_factory=dict)  # channel -> invitations sent
 
 
 def config_source() -> Path:
@@ -121,7 +122,7 @@ def run_demo(run_cli: Runner, console: Console, workdir: Path | None = None) -> 
         result.hand_edits = _edit_by_hand(sim.url, token, console)
         _day(result, run_cli, console, 2, DAY2, apply=False)
         _check_hand_edits(result.plans[-1] / "plan.json", result.hand_edits, console)
-        result.invitations = len(sim.invitations())
+        result.invitations = dict(Counter(str(i.get("channel")) for i in sim.invitations()))
     _where(result, console)
     return result
 
@@ -305,7 +306,8 @@ def _where(result: DemoResult, console: Console) -> None:
         sheets = sorted((result.apply_out / "invites").glob("*.html"))
         folder = result.apply_out / "invites"
         console.print(f"invite sheets  {len(sheets)} printable sheets in {folder}", highlight=False)
-    console.print(f"invitations    {result.invitations} sent by the simulator", highlight=False)
+    sent = ", ".join(f"{n} by {channel}" for channel, n in sorted(result.invitations.items()))
+    console.print(f"invitations    {sent or 'none'} (sent by the simulator)", highlight=False)
     console.print(f"\nEverything is under {result.workdir}; remove it when done.", highlight=False)
 
 

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from reconciler.cli import run
@@ -82,6 +82,8 @@ def test_a_plan_longer_than_githubs_limit_is_cut_before_sending(github: FakeGitH
 
 
 @given(st.text(max_size=70_000).filter(lambda s: MARKER not in s))
+@example("x" * 70_000)
+@example("é" * (MAX_BODY - len(MARKER) - 1))
 def test_a_marked_body_always_fits_and_starts_with_the_marker(body: str) -> None:
     text = with_marker(body)
     assert len(text) <= MAX_BODY

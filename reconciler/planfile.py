@@ -307,8 +307,9 @@ def _markdown_sections(plan: Plan, show_pii: bool) -> list[str]:
         people = by_unit[unit]
         n = sum(len(v) for v in people.values())
         lines = [
-            f"<details><summary><b>{_md_escape(unit)}</b> — {len(people)} "
-            f"{'units' if unit == _ORG else 'people'}, {n} actions</summary>",
+            f"<details><summary><b>{_md_escape(unit)}</b> — "
+            f"{_plural(len(people), 'unit' if unit == _ORG else 'person')}, "
+            f"{_plural(n, 'action')}</summary>",
             "",
         ]
         for who in sorted(people):
@@ -316,6 +317,12 @@ def _markdown_sections(plan: Plan, show_pii: bool) -> list[str]:
         lines += ["", "</details>", ""]
         sections.append("\n".join(lines) + "\n")
     return sections
+
+
+def _plural(n: int, noun: str) -> str:
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n} {'people' if noun == 'person' else noun + 's'}"
 
 
 def _cut_section(section: str, budget: int) -> str:

@@ -55,8 +55,9 @@ def plan(
 ) -> None:
     """Compare the desired state with live Speakap and write plan.json and plan.md."""
     inputs = _load(state_dir, PlanOptions(allow_mass_changes=allow_mass_changes))
-    planfile.write_plan(inputs.plan, out, show_pii=show_pii)
+    written = planfile.write_plan(inputs.plan, out, show_pii=show_pii)
     planfile.print_plan(inputs.plan, Console(), show_pii=show_pii)
+    Console(stderr=True).print(f"wrote {written[0]} and {written[1]}", highlight=False)
     _raise_if_blocked(inputs.plan)
     changes = inputs.plan.has_changes and detailed_exitcode
     raise typer.Exit(EXIT_CHANGES if changes else EXIT_OK)

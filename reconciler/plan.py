@@ -286,7 +286,12 @@ class _Planner:
                 after={"active": True},
             )
         elif person.status == "suspended" and user.active:
-            self._offboard("suspend_user", eid, user, reason="left the HR export (grace period)")
+            self._offboard(
+                "suspend_user",
+                eid,
+                user,
+                reason="left the HR export, suspended for the grace period",
+            )
 
     def _plan_create(self, person: Person) -> None:
         eid = person.employee_id

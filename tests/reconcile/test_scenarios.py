@@ -194,3 +194,16 @@ def test_no_token_in_any_output_and_a_bad_plan_file_is_named(
     assert world.apply() == 1
     err = capsys.readouterr().err
     assert "plan.json" in err and "not a valid plan" in err and "Traceback" not in err
+
+
+def test_a_wrong_token_is_one_clear_error_without_the_token(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.commit(STAFF[:2])
+    monkeypatch.setenv("SPEAKAP_TOKEN", "wrong-token-42")
+    capsys.readouterr()
+    assert world.plan() == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err
+    assert "wrong-token-42" not in err
+    assert not (world.out / "plan.json").exists()  # nothing half-written

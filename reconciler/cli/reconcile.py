@@ -54,7 +54,8 @@ def plan(
     ),
 ) -> None:
     """Compare the desired state with live Speakap and write plan.json and plan.md."""
-    inputs = _load(state_dir, PlanOptions(allow_mass_changes=allow_mass_changes))
+    with _opened(state_dir, PlanOptions(allow_mass_changes=allow_mass_changes)) as inputs:
+        pass  # the plan is computed: the connection is no longer needed
     written = planfile.write_plan(inputs.plan, out, show_pii=show_pii)
     planfile.print_plan(inputs.plan, Console(), show_pii=show_pii)
     Console(stderr=True).print(f"wrote {written[0]} and {written[1]}", highlight=False)
@@ -80,9 +81,8 @@ def apply(
         raise typer.BadParameter("must be 'text' or 'json'", param_hint="--output")
     reviewed = planfile.read_plan(plan_file) if plan_file else None
     err = Console(stderr=True)
-    with ApplyLock(out / "apply.lock"):
-        allow = reviewed.allow_mass_changes if reviewed else False
-        inputs = _load(state_dir, PlanOptions(allow_mass_changes=allow))
+    allow = reviewed.allow_mass_changes if reviewed else False
+    with ApplyLock(out / "apply.lock"), _opened(state_dir, PlanOptions(allow)) as inputs:
         current = inputs.plan
         if reviewed is not None:
             check_stale(reviewed, current)
@@ -107,21 +107,26 @@ class _Inputs:
     settings: Any
 
 
-def _load(state_dir: Path, options: PlanOptions) -> _Inputs:
+@contextmanager
+def _opened(state_dir: Path, options: PlanOptions) -> Iterator[_Inputs]:
+    """The inputs of a plan run, with the backend's connection open for the block."""
     from reconciler.speakap.settings import ConnectionSettings, open_backend
     from reconciler.state import read_state
 
     settings = ConnectionSettings.load(state_dir)
     backend = open_backend(settings)
-    # The live fetch waits on the network most of the time: read the files meanwhile.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        fetching = pool.submit(backend.fetch_snapshot)
-        desired = read_state(state_dir)
-        last = gitstate.read_last_applied(state_dir)
-        live = fetching.result()
-    computed = compute_plan(desired, live, last, options=options)
-    computed = replace(computed, desired_commit=gitstate.desired_commit(state_dir))
-    return _Inputs(state_dir, desired, backend, computed, settings)
+    try:
+        # The live fetch waits on the network most of the time: read the files meanwhile.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            fetching = pool.submit(backend.fetch_snapshot)
+            desired = read_state(state_dir)
+            last = gitstate.read_last_applied(state_dir)
+            live = fetching.result()
+        computed = compute_plan(desired, live, last, options=options)
+        computed = replace(computed, desired_commit=gitstate.desired_commit(state_dir))
+        yield _Inputs(state_dir, desired, backend, computed, settings)
+    finally:
+        backend.close()
 
 
 def _raise_if_blocked(plan: Plan) -> None:

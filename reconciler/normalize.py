@@ -8,7 +8,7 @@ its person quarantined) or, when the person stays reachable, a warning.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
@@ -38,7 +38,6 @@ class Row:
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     invalid: tuple[str, ...] = ()  # fields whose value was dropped as invalid (email, phone)
-    raw: Mapping[str, str | None] = field(default_factory=dict)
 
 
 def collapse(text: str | None) -> str | None:
@@ -127,7 +126,6 @@ def normalize_row(raw: RawRow, source: SourceConfig, *, serial_dates: bool = Fal
         errors=tuple(errors),
         warnings=tuple(warnings),
         invalid=invalid,
-        raw=raw.values,
     )
 
 

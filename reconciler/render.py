@@ -20,16 +20,19 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, replace
+import traceback
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import date
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from reconciler.config import Config, load_config
 from reconciler.model import DesiredState, InviteChannel, Person, Policy
-from reconciler.normalize import Row, normalize_row
+from reconciler.normalize import Row, collapse, normalize_row
 from reconciler.report import Issue, IssueKind, Merge, Report, write_report
 from reconciler.rules import Mapped, apply_rules
 from reconciler.sources import open_export
@@ -57,6 +60,14 @@ class _Acc:
     ended: list[str]
     fired: set[str]
     unmapped: Counter[tuple[str, str]]
+
+    def merge(self, other: _Acc) -> None:
+        self.issues += other.issues
+        self.merges += other.merges
+        self.prehires += other.prehires
+        self.ended += other.ended
+        self.fired |= other.fired
+        self.unmapped.update(other.unmapped)
 
 
 def invite_channel(email: str | None, phone: str | None, policy: Policy) -> InviteChannel | None:
@@ -88,36 +99,29 @@ def render(
     serial_dates: bool = False,
     workers: int = 1,
 ) -> tuple[DesiredState, Report]:
-    """The new desired state and the sync report. ``workers`` > 1 normalises and maps rows in
-    that many processes (the result is the same; only the time differs)."""
-    acc = _Acc([], [], [], [], set(), Counter())
-    by_id: dict[str, list[_Contract]] = {}
-    count = 0
-    for contract in prepare(rows, config, today, serial_dates=serial_dates, workers=workers):
-        count += 1
-        row = contract.row
-        if row.employee_id is None:
-            acc.issues.append(Issue("rejected", row.line, None, "; ".join(row.errors)))
-        else:
-            by_id.setdefault(row.employee_id, []).append(contract)
+    """The new desired state and the sync report.
 
+    ``workers`` > 1 renders in that many processes, each taking the employee ids that hash to
+    it; the result is the same, only the time differs.
+    """
     before = previous.people_by_id() if previous is not None else {}
+    if workers > 1:
+        parts = _render_parallel(rows, config, before, today, serial_dates, workers)
+    else:
+        parts = [_render_part(rows, config, before, today, serial_dates)]
     people: dict[str, Person] = {}
+    acc = _Acc([], [], [], [], set(), Counter())
     hires: list[str] = []
     reactivated: list[str] = []
     updated: list[str] = []
-    for employee_id, contracts in by_id.items():
-        person = _person(employee_id, contracts, config, before.get(employee_id), acc)
-        if person is None:
-            continue
-        people[employee_id] = person
-        old = before.get(employee_id)
-        if old is None:
-            hires.append(employee_id)
-        elif old.status == "suspended" and person.status == "active":
-            reactivated.append(employee_id)
-        elif old != person:
-            updated.append(employee_id)
+    count = 0
+    for part in parts:
+        people.update(part.people)
+        acc.merge(part.acc)
+        hires += part.hires
+        reactivated += part.reactivated
+        updated += part.updated
+        count += part.count
 
     leavers, dropped, kept = _offboard(before, people, config.policy, today)
     state = DesiredState(
@@ -155,54 +159,143 @@ def _prepare_one(raw: RawRow, config: Config, today: date, serial_dates: bool) -
     return _Contract(row, state, mapped)
 
 
-_WORKER: tuple[Config, date, bool] | None = None
-_CHUNK = 2000
+@dataclass(slots=True)
+class _Part:
+    """What one process rendered: its people and its share of the report."""
+
+    people: dict[str, Person]
+    acc: _Acc
+    hires: list[str]
+    reactivated: list[str]
+    updated: list[str]
+    count: int
 
 
-def _worker_init(config: Config, today: date, serial_dates: bool) -> None:
-    global _WORKER
-    _WORKER = (config, today, serial_dates)
-
-
-def _worker_chunk(chunk: list[RawRow]) -> list[_Contract]:
-    assert _WORKER is not None
-    config, today, serial_dates = _WORKER
-    return [_prepare_one(raw, config, today, serial_dates) for raw in chunk]
-
-
-def prepare(
-    rows: Iterable[RawRow], config: Config, today: date, *, serial_dates: bool, workers: int
-) -> Iterator[_Contract]:
-    """Normalise and map every row, in order; in ``workers`` processes when > 1."""
-    if workers <= 1:
-        for raw in rows:
-            yield _prepare_one(raw, config, today, serial_dates)
-        return
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(
-        workers,
-        mp_context=context,
-        initializer=_worker_init,
-        initargs=(config, today, serial_dates),
-    ) as pool:
-        pending: deque[Future[list[_Contract]]] = deque()
-        for chunk in _chunks(rows, _CHUNK):
-            pending.append(pool.submit(_worker_chunk, chunk))
-            if len(pending) > 2 * workers:  # bounded read-ahead keeps memory flat
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
-
-
-def _chunks(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
-    chunk: list[RawRow] = []
+def _render_part(
+    rows: Iterable[RawRow],
+    config: Config,
+    before: Mapping[str, Person],
+    today: date,
+    serial_dates: bool,
+) -> _Part:
+    """Render the rows of some employee ids (all rows of each id must be among ``rows``)."""
+    acc = _Acc([], [], [], [], set(), Counter())
+    by_id: dict[str, list[_Contract]] = {}
+    count = 0
     for raw in rows:
-        chunk.append(raw)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+        count += 1
+        contract = _prepare_one(raw, config, today, serial_dates)
+        row = contract.row
+        if row.employee_id is None:
+            acc.issues.append(Issue("rejected", row.line, None, "; ".join(row.errors)))
+        else:
+            by_id.setdefault(row.employee_id, []).append(contract)
+    part = _Part({}, acc, [], [], [], count)
+    for employee_id, contracts in by_id.items():
+        old = before.get(employee_id)
+        person = _person(employee_id, contracts, config, old, acc)
+        if person is None:
+            continue
+        part.people[employee_id] = person
+        if old is None:
+            part.hires.append(employee_id)
+        elif old.status == "suspended" and person.status == "active":
+            part.reactivated.append(employee_id)
+        elif old != person:
+            part.updated.append(employee_id)
+    return part
+
+
+# --- parallel render: processes forked with the inputs, rows routed by employee id ------------
+
+_CHUNK = 2000
+_PERSON_FIELDS = tuple(f.name for f in fields(Person))
+
+
+def _render_parallel(
+    rows: Iterable[RawRow],
+    config: Config,
+    before: Mapping[str, Person],
+    today: date,
+    serial_dates: bool,
+    workers: int,
+) -> list[_Part]:
+    context = multiprocessing.get_context("fork")  # the children inherit config and `before`
+    pipes: list[Connection] = []
+    processes = []
+    for _ in range(workers):
+        parent, child = context.Pipe()
+        process = context.Process(
+            target=_worker, args=(child, config, before, today, serial_dates), daemon=True
+        )
+        process.start()
+        child.close()
+        pipes.append(parent)
+        processes.append(process)
+    try:
+        _route(rows, config, pipes)
+        results = [pipe.recv() for pipe in pipes]
+    finally:
+        for process in processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+    parts = []
+    for status, payload in results:
+        if status != "ok":
+            raise RuntimeError(f"a render worker failed:\n{payload}")
+        parts.append(_unpack(payload))
+    return parts
+
+
+def _route(rows: Iterable[RawRow], config: Config, pipes: Sequence[Connection]) -> None:
+    """Send each row to the worker its employee id hashes to (contracts of one id together)."""
+    header = config.source.columns["employee_id"]
+    chunks: list[list[tuple[int, dict[str, str | None], str | None]]] = [[] for _ in pipes]
+    for raw in rows:
+        key = (collapse(raw.values.get(header)) or "").encode("utf-8")
+        index = zlib.crc32(key) % len(pipes)
+        chunk = chunks[index]
+        chunk.append((raw.line, raw.values, raw.error))  # tuples pickle fast, dataclasses not
+        if len(chunk) >= _CHUNK:
+            pipes[index].send(chunk)
+            chunks[index] = []
+    for pipe, chunk in zip(pipes, chunks, strict=True):
+        if chunk:
+            pipe.send(chunk)
+        pipe.send(None)
+
+
+def _worker(
+    conn: Connection,
+    config: Config,
+    before: Mapping[str, Person],
+    today: date,
+    serial_dates: bool,
+) -> None:
+    def rows() -> Iterator[RawRow]:
+        while (chunk := conn.recv()) is not None:
+            for line, values, error in chunk:
+                yield RawRow(line, values, error)
+
+    try:
+        part = _render_part(rows(), config, before, today, serial_dates)
+        conn.send(("ok", _pack(part)))
+    except BaseException:
+        conn.send(("error", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def _pack(part: _Part) -> tuple[Any, ...]:
+    people = [tuple(getattr(p, f) for f in _PERSON_FIELDS) for p in part.people.values()]
+    return (people, part.acc, part.hires, part.reactivated, part.updated, part.count)
+
+
+def _unpack(payload: tuple[Any, ...]) -> _Part:
+    people, acc, hires, reactivated, updated, count = payload
+    persons = (Person(*values) for values in people)
+    return _Part({p.employee_id: p for p in persons}, acc, hires, reactivated, updated, count)
 
 
 def _person(

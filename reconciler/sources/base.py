@@ -9,7 +9,8 @@ from pathlib import Path
 
 @dataclass(frozen=True, slots=True)
 class RawRow:
-    """One record of an export, before normalisation. Values are stripped strings or None."""
+    """One record of an export, before normalisation: text as read (normalisation trims it),
+    None for a missing cell."""
 
     line: int
     values: dict[str, str | None]

@@ -111,11 +111,11 @@ def _rows(
             for cells in reader:
                 start = line_num + 1
                 line_num = reader.line_num
-                if not cells or not any(c.strip() for c in cells):
+                if not "".join(cells).strip():
                     continue
-                if len(cells) > width and not any(c.strip() for c in cells[width:]):
+                if len(cells) > width and not "".join(cells[width:]).strip():
                     cells = cells[:width]  # trailing delimiters are not raggedness
-                values = {h: (c.strip() or None) for h, c in zip(headers, cells, strict=False)}
+                values: dict[str, str | None] = dict(zip(headers, cells, strict=False))
                 error = None
                 if len(cells) != width:
                     error = f"ragged row: {len(cells)} fields, the header has {width}"

@@ -54,8 +54,8 @@ def test_csv_quoted_fields_keep_delimiters_and_newlines_and_lines_stay_right(
         encoding="utf-8",
     )
     assert rows_of(path) == [
-        (2, {"id": "1", "first": "Jan, Piet", "last": "van\nDijk", "start": None}),
-        (5, {"id": "2", "first": "Eva", "last": 'de "Boer"', "start": None}),
+        (2, {"id": "1", "first": "Jan, Piet", "last": "van\nDijk", "start": ""}),
+        (5, {"id": "2", "first": "Eva", "last": 'de "Boer"', "start": ""}),
     ]
 
 

@@ -111,19 +111,27 @@ def _quote(text: str) -> str:
     return out
 
 
+def _plain_quote(text: str) -> str:
+    return f'"{text}"'
+
+
 def person_lines(person: Person) -> list[str]:
     """The canonical lines of one person (omitting empty fields)."""
+    values = [(name, getattr(person, name)) for name in FIELD_ORDER]
+    texts = [v for _, v in values if type(v) is str]
+    texts += person.memberships + person.rules
+    # One escape check per person instead of one per value: almost nobody needs escaping.
+    quote = _quote if _NEEDS_ESCAPE.search("".join(texts)) else _plain_quote
     lines: list[str] = []
-    for name in FIELD_ORDER:
-        value = getattr(person, name)
+    for name, value in values:
         if value is None or value == ():
             continue
-        if isinstance(value, tuple):
-            lines.append(f"  {name}: [{', '.join(_quote(v) for v in value)}]")
-        elif isinstance(value, date):
-            lines.append(f'  {name}: "{value.isoformat()}"')
+        if type(value) is str:
+            lines.append(f"  {name}: {quote(value)}")
+        elif isinstance(value, tuple):
+            lines.append(f"  {name}: [{', '.join(quote(v) for v in value)}]")
         else:
-            lines.append(f"  {name}: {_quote(value)}")
+            lines.append(f'  {name}: "{value.isoformat()}"')
     lines[0] = "- " + lines[0][2:]
     return lines
 

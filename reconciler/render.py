@@ -18,26 +18,21 @@ Lifecycle:
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import traceback
-import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
 from reconciler.config import Config, load_config
 from reconciler.model import DesiredState, InviteChannel, Person, Policy
-from reconciler.normalize import Row, collapse, normalize_row
+from reconciler.normalize import Row, normalize_row
 from reconciler.report import Issue, IssueKind, Merge, Report, write_report
 from reconciler.rules import Mapped, apply_rules
 from reconciler.sources import open_export
 from reconciler.sources.base import RawRow
-from reconciler.state import USERS_DIR, read_state, write_state
+from reconciler.state import USERS_DIR, read_state, render_shards, write_files
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,49 +92,16 @@ def render(
     *,
     source_name: str = "",
     serial_dates: bool = False,
-    workers: int = 1,
 ) -> tuple[DesiredState, Report]:
-    """The new desired state and the sync report.
-
-    ``workers`` > 1 renders in that many processes, each taking the employee ids that hash to
-    it; the result is the same, only the time differs.
-    """
+    """The new desired state and the sync report."""
     before = previous.people_by_id() if previous is not None else {}
-    if workers > 1:
-        parts = _render_parallel(rows, config, before, today, serial_dates, workers)
-    else:
-        parts = [_render_part(rows, config, before, today, serial_dates)]
-    people: dict[str, Person] = {}
-    acc = _Acc([], [], [], [], set(), Counter())
-    hires: list[str] = []
-    reactivated: list[str] = []
-    updated: list[str] = []
-    count = 0
-    for part in parts:
-        people.update(part.people)
-        acc.merge(part.acc)
-        hires += part.hires
-        reactivated += part.reactivated
-        updated += part.updated
-        count += part.count
-
-    leavers, dropped, kept = _offboard(before, people, config.policy, today)
+    part = render_part(rows, config, before, today, serial_dates)
     state = DesiredState(
         org_units=config.org_units,
-        people=tuple(people[k] for k in sorted(people)),
+        people=tuple(part.people[k] for k in sorted(part.people)),
         policy=config.policy,
     )
-    report = _report(
-        state, previous, acc, count, today, source_name, config, hires, reactivated, updated
-    )
-    report = replace(
-        report,
-        leavers=tuple(sorted(leavers)),
-        dropped=tuple(sorted(dropped)),
-        protected_kept=tuple(sorted(kept)),
-        notices=report.notices + _notices(count, before, leavers, config.policy),
-    )
-    return state, report
+    return state, build_report([tally(part)], config, today, source_name)
 
 
 def _classify(row: Row, today: date) -> str:
@@ -160,25 +122,50 @@ def _prepare_one(raw: RawRow, config: Config, today: date, serial_dates: bool) -
 
 
 @dataclass(slots=True)
-class _Part:
-    """What one process rendered: its people and its share of the report."""
+class Part:
+    """What rendering the rows of some employee ids gave: people and their share of the report.
+
+    A part covers whole employee ids: every row of an id, and the id's previous person.
+    """
 
     people: dict[str, Person]
     acc: _Acc
-    hires: list[str]
-    reactivated: list[str]
-    updated: list[str]
-    count: int
+    count: int  # rows read
+    hires: list[str] = field(default_factory=list)
+    reactivated: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    leavers: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    before: int = 0  # people in the previous state
+    active_before: int = 0
 
 
-def _render_part(
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """A part without its people: what the report needs (cheap to send between processes)."""
+
+    part: Part
+    people: int
+    active: int
+    suspended: tuple[str, ...]
+
+
+def tally(part: Part) -> Tally:
+    suspended = tuple(sorted(k for k, p in part.people.items() if p.status == "suspended"))
+    light = replace(part, people={})
+    return Tally(light, len(part.people), len(part.people) - len(suspended), suspended)
+
+
+def render_part(
     rows: Iterable[RawRow],
     config: Config,
     before: Mapping[str, Person],
     today: date,
     serial_dates: bool,
-) -> _Part:
-    """Render the rows of some employee ids (all rows of each id must be among ``rows``)."""
+) -> Part:
+    """Render some employee ids: ``rows`` holds all their rows, ``before`` their previous
+    people (and no others)."""
     acc = _Acc([], [], [], [], set(), Counter())
     by_id: dict[str, list[_Contract]] = {}
     count = 0
@@ -190,7 +177,7 @@ def _render_part(
             acc.issues.append(Issue("rejected", row.line, None, "; ".join(row.errors)))
         else:
             by_id.setdefault(row.employee_id, []).append(contract)
-    part = _Part({}, acc, [], [], [], count)
+    part = Part({}, acc, count)
     for employee_id, contracts in by_id.items():
         old = before.get(employee_id)
         person = _person(employee_id, contracts, config, old, acc)
@@ -203,99 +190,10 @@ def _render_part(
             part.reactivated.append(employee_id)
         elif old != person:
             part.updated.append(employee_id)
+    part.leavers, part.dropped, part.kept = _offboard(before, part.people, config.policy, today)
+    part.before = len(before)
+    part.active_before = sum(1 for p in before.values() if p.status == "active")
     return part
-
-
-# --- parallel render: processes forked with the inputs, rows routed by employee id ------------
-
-_CHUNK = 2000
-_PERSON_FIELDS = tuple(f.name for f in fields(Person))
-
-
-def _render_parallel(
-    rows: Iterable[RawRow],
-    config: Config,
-    before: Mapping[str, Person],
-    today: date,
-    serial_dates: bool,
-    workers: int,
-) -> list[_Part]:
-    context = multiprocessing.get_context("fork")  # the children inherit config and `before`
-    pipes: list[Connection] = []
-    processes = []
-    for _ in range(workers):
-        parent, child = context.Pipe()
-        process = context.Process(
-            target=_worker, args=(child, config, before, today, serial_dates), daemon=True
-        )
-        process.start()
-        child.close()
-        pipes.append(parent)
-        processes.append(process)
-    try:
-        _route(rows, config, pipes)
-        results = [pipe.recv() for pipe in pipes]
-    finally:
-        for process in processes:
-            process.join(timeout=10)
-            if process.is_alive():
-                process.kill()
-    parts = []
-    for status, payload in results:
-        if status != "ok":
-            raise RuntimeError(f"a render worker failed:\n{payload}")
-        parts.append(_unpack(payload))
-    return parts
-
-
-def _route(rows: Iterable[RawRow], config: Config, pipes: Sequence[Connection]) -> None:
-    """Send each row to the worker its employee id hashes to (contracts of one id together)."""
-    header = config.source.columns["employee_id"]
-    chunks: list[list[tuple[int, dict[str, str | None], str | None]]] = [[] for _ in pipes]
-    for raw in rows:
-        key = (collapse(raw.values.get(header)) or "").encode("utf-8")
-        index = zlib.crc32(key) % len(pipes)
-        chunk = chunks[index]
-        chunk.append((raw.line, raw.values, raw.error))  # tuples pickle fast, dataclasses not
-        if len(chunk) >= _CHUNK:
-            pipes[index].send(chunk)
-            chunks[index] = []
-    for pipe, chunk in zip(pipes, chunks, strict=True):
-        if chunk:
-            pipe.send(chunk)
-        pipe.send(None)
-
-
-def _worker(
-    conn: Connection,
-    config: Config,
-    before: Mapping[str, Person],
-    today: date,
-    serial_dates: bool,
-) -> None:
-    def rows() -> Iterator[RawRow]:
-        while (chunk := conn.recv()) is not None:
-            for line, values, error in chunk:
-                yield RawRow(line, values, error)
-
-    try:
-        part = _render_part(rows(), config, before, today, serial_dates)
-        conn.send(("ok", _pack(part)))
-    except BaseException:
-        conn.send(("error", traceback.format_exc()))
-    finally:
-        conn.close()
-
-
-def _pack(part: _Part) -> tuple[Any, ...]:
-    people = [tuple(getattr(p, f) for f in _PERSON_FIELDS) for p in part.people.values()]
-    return (people, part.acc, part.hires, part.reactivated, part.updated, part.count)
-
-
-def _unpack(payload: tuple[Any, ...]) -> _Part:
-    people, acc, hires, reactivated, updated, count = payload
-    persons = (Person(*values) for values in people)
-    return _Part({p.employee_id: p for p in persons}, acc, hires, reactivated, updated, count)
 
 
 def _person(
@@ -406,7 +304,7 @@ def _build(
 
 
 def _offboard(
-    before: dict[str, Person], people: dict[str, Person], policy: Policy, today: date
+    before: Mapping[str, Person], people: dict[str, Person], policy: Policy, today: date
 ) -> tuple[list[str], list[str], list[str]]:
     """Suspend people who left, drop those past the grace period, keep protected ones."""
     leavers: list[str] = []
@@ -428,57 +326,66 @@ def _offboard(
     return leavers, dropped, kept
 
 
-def _notices(
-    rows: int, before: dict[str, Person], leavers: list[str], policy: Policy
-) -> tuple[str, ...]:
-    notices: list[str] = []
-    active_before = sum(1 for p in before.values() if p.status == "active")
-    if rows == 0 and before:
-        notices.append("the export holds no rows: every person is suspended")
-    share = 100.0 * len(leavers) / active_before if active_before else 0.0
-    limit = policy.thresholds.max_offboard_percent
-    if active_before >= policy.thresholds.min_managed and share > limit:
-        notices.append(
-            f"{len(leavers)} of {active_before} active people ({share:.1f}%) are suspended, "
-            f"above max_offboard_percent {limit:g}: plan will block this unless overridden"
-        )
-    return tuple(notices)
-
-
-def _report(
-    state: DesiredState,
-    previous: DesiredState | None,
-    acc: _Acc,
-    rows: int,
-    today: date,
-    source_name: str,
-    config: Config,
-    hires: list[str],
-    reactivated: list[str],
-    updated: list[str],
-) -> Report:
+def build_report(tallies: Sequence[Tally], config: Config, today: date, source: str) -> Report:
+    """The sync report of one render from the tallies of its parts."""
+    acc = _Acc([], [], [], [], set(), Counter())
+    lists: dict[str, list[str]] = {
+        k: [] for k in ("hires", "reactivated", "updated", "leavers", "dropped", "kept")
+    }
+    suspended: list[str] = []
+    rows = people = active = before = active_before = 0
+    for t in tallies:
+        acc.merge(t.part.acc)
+        for name, ids in lists.items():
+            ids += getattr(t.part, name)
+        suspended += t.suspended
+        rows += t.part.count
+        people += t.people
+        active += t.active
+        before += t.part.before
+        active_before += t.part.active_before
     unmapped: dict[str, dict[str, int]] = {}
     for (fld, code), n in sorted(acc.unmapped.items()):
         unmapped.setdefault(fld, {})[code] = n
     return Report(
         today=today,
-        source=source_name,
+        source=source,
         rows=rows,
-        people=len(state.people),
-        active=sum(1 for p in state.people if p.status == "active"),
-        hires=tuple(sorted(hires)),
-        reactivated=tuple(sorted(reactivated)),
-        updated=tuple(sorted(updated)),
-        suspended=tuple(p.employee_id for p in state.people if p.status == "suspended"),
+        people=people,
+        active=active,
+        hires=tuple(sorted(lists["hires"])),
+        reactivated=tuple(sorted(lists["reactivated"])),
+        updated=tuple(sorted(lists["updated"])),
+        leavers=tuple(sorted(lists["leavers"])),
+        suspended=tuple(sorted(suspended)),
+        dropped=tuple(sorted(lists["dropped"])),
         prehires=tuple(sorted(acc.prehires)),
         ended=tuple(sorted(acc.ended)),
+        protected_kept=tuple(sorted(lists["kept"])),
         issues=tuple(
             sorted(acc.issues, key=lambda i: (i.line or 0, i.employee_id or "", i.reason))
         ),
         merges=tuple(sorted(acc.merges, key=lambda m: m.employee_id)),
         unmapped_codes=unmapped,
         unused_rules=tuple(r.name for r in config.rules if r.name not in acc.fired),
+        notices=_notices(rows, before, active_before, len(lists["leavers"]), config.policy),
     )
+
+
+def _notices(
+    rows: int, before: int, active_before: int, leavers: int, policy: Policy
+) -> tuple[str, ...]:
+    notices: list[str] = []
+    if rows == 0 and before:
+        notices.append("the export holds no rows: every person is suspended")
+    share = 100.0 * leavers / active_before if active_before else 0.0
+    limit = policy.thresholds.max_offboard_percent
+    if active_before >= policy.thresholds.min_managed and share > limit:
+        notices.append(
+            f"{leavers} of {active_before} active people ({share:.1f}%) are suspended, "
+            f"above max_offboard_percent {limit:g}: plan will block this unless overridden"
+        )
+    return tuple(notices)
 
 
 # --- the I/O shell around render (used by the CLI) -------------------------------------------
@@ -494,32 +401,43 @@ def render_to_disk(
 ) -> Report:
     """Read config, previous state and the export; render; write state and report.
 
-    Everything is read and rendered before anything is written, and the state is swapped in
-    atomically, so any error leaves desired-state/ as it was.
+    Everything is read and rendered before anything is written, and ``users/`` is swapped in
+    atomically, so any error leaves desired-state/ as it was. Large exports are rendered in
+    ``workers`` processes (default: by size and CPU count), each owning a set of shards.
     """
+    from reconciler import render_parallel  # the fork machinery, only for large exports
+
     config = load_config(state_dir)
-    previous = read_state(state_dir) if (state_dir / USERS_DIR).is_dir() else None
-    export = open_export(hr_file, config.source)
-    try:
-        state, report = render(
-            export.rows,
-            config,
-            previous,
-            today,
-            source_name=hr_file.name,
-            serial_dates=export.serial_dates,
-            workers=_workers(hr_file) if workers is None else workers,
-        )
-    finally:
-        export.close()
-    write_state(state_dir, state.people, config.source.user_shards)
+    shards = config.source.user_shards
+    count = _workers(hr_file) if workers is None else workers
+    result = None
+    if count > 1 and render_parallel.possible(state_dir, shards):
+        result = render_parallel.render_files(hr_file, config, state_dir, today, count)
+    if result is None:  # serial, or people outside their shard (another shard count)
+        previous = read_state(state_dir) if (state_dir / USERS_DIR).is_dir() else None
+        export = open_export(hr_file, config.source)
+        try:
+            state, report = render(
+                export.rows,
+                config,
+                previous,
+                today,
+                source_name=hr_file.name,
+                serial_dates=export.serial_dates,
+            )
+        finally:
+            export.close()
+        files = render_shards(state.people, shards)
+    else:
+        files, report = result
+    write_files(state_dir, files)
     if report_dir is not None:
         write_report(report, report_dir)
     return report
 
 
 def _workers(hr_file: Path) -> int:
-    """Processes for normalisation: worth it from about 10,000 rows (1 MB) on."""
+    """Processes for rendering: worth it from about 10,000 rows (1 MB) on."""
     if hr_file.stat().st_size < 1_000_000:
         return 1
     return max(1, min(os.cpu_count() or 1, 4))

@@ -88,15 +88,21 @@ def is_state_file(relpath: str) -> bool:
 # --- writing ---------------------------------------------------------------------------------
 
 
-def shard_name(employee_id: str, shards: int) -> str:
-    """``users/<hex>.yaml`` by a hash that does not depend on the Python version or process."""
-    if shards not in SHARD_COUNTS:
+_DIGITS = {1: 0, 16: 1, 256: 2, 4096: 3}
+
+
+def shard_key(employee_id: str, shards: int) -> str:
+    """The hex prefix of a stable hash (independent of Python version and process)."""
+    if shards not in _DIGITS:
         raise ValueError(f"shard count must be one of {SHARD_COUNTS}")
-    digits = {1: 0, 16: 1, 256: 2, 4096: 3}[shards]
-    if digits == 0:
-        return f"{USERS_DIR}/all.yaml"
     digest = hashlib.blake2b(employee_id.encode("utf-8"), digest_size=4).hexdigest()
-    return f"{USERS_DIR}/{digest[:digits]}.yaml"
+    return digest[: _DIGITS[shards]]
+
+
+def shard_name(employee_id: str, shards: int) -> str:
+    """``users/<hex>.yaml`` (``users/all.yaml`` for a single shard)."""
+    key = shard_key(employee_id, shards)
+    return f"{USERS_DIR}/{key or 'all'}.yaml"
 
 
 _NEEDS_ESCAPE = re.compile('["\\\\\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]')
@@ -151,12 +157,18 @@ def render_shards(people: Iterable[Person], shards: int) -> dict[str, str]:
 
 
 def write_state(state_dir: Path, people: Iterable[Person], shards: int) -> dict[str, str]:
-    """Replace ``users/`` with the given people, atomically; config files are not touched.
+    """Replace ``users/`` with the given people, atomically; config files are not touched."""
+    files = render_shards(people, shards)
+    write_files(state_dir, files)
+    return files
+
+
+def write_files(state_dir: Path, files: Mapping[str, str]) -> None:
+    """Replace ``users/`` with ``files`` (relative path -> text), atomically.
 
     The shards are written into a temporary directory beside ``users/`` and swapped in by
     renames, so an error while writing leaves the previous state as it was.
     """
-    files = render_shards(people, shards)
     target = state_dir / USERS_DIR
     tmp = Path(tempfile.mkdtemp(prefix=".users.new-", dir=state_dir))
     try:
@@ -176,7 +188,6 @@ def write_state(state_dir: Path, people: Iterable[Person], shards: int) -> dict[
         raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return files
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -77,6 +77,7 @@ _HEADER = (
     "# not this file. One field per line, people sorted by employee id.\n"
     "# yaml-language-server: $schema=../../schemas/users.schema.json\n"
 )
+_E164 = re.compile(r"^\+[1-9][0-9]{5,14}$")
 _NOT_PRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
 
 
@@ -407,6 +408,12 @@ def check_state(state: DesiredState) -> list[StateError]:
             add("memberships are not sorted and unique", person, "memberships")
         if (person.status == "suspended") != (person.suspended_on is not None):
             add(f"status {person.status!r} does not agree with suspended_on", person, "status")
+        if person.phone is not None and not _E164.match(person.phone):
+            add(f"phone {person.phone!r} is not in E.164 form", person, "phone")
+        if person.email is not None and (
+            "@" not in person.email or person.email.lower() != person.email
+        ):
+            add("email is not a lower-case address", person, "email")
         reaches = {"email": person.email, "sms": person.phone, "printable": "yes"}
         if reaches[person.invite_channel] is None:
             add(

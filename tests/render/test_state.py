@@ -216,10 +216,12 @@ def test_check_state_finds_broken_references_and_statuses(state_dir: Path) -> No
         memberships=("store-s999",),
         status="suspended",
         invite_channel="sms",
+        email="Not.Lower@versmarkt.nl",
     )
     write_state(state_dir, [JAN, broken], 16)
     problems = [str(p) for p in check_state(read_state(state_dir))]
     assert any("membership 'store-s999' is not a declared org unit" in p for p in problems)
     assert any("does not agree with suspended_on" in p for p in problems)
     assert any("invite channel 'sms' has no address" in p for p in problems)
+    assert any("email is not a lower-case address" in p for p in problems)
     assert all("employee 000101" in p for p in problems)

@@ -169,3 +169,32 @@ def test_explain_shows_the_person_and_the_rules_that_fired(
     assert "business-unit-by-location (rules.yaml:7)" in out
     assert run(["explain", "999999", "--state-dir", str(state_dir)]) == 1
     assert "not in the desired state (employee 999999)" in capsys.readouterr().err
+
+
+def test_an_xlsx_export_renders_like_the_csv(
+    state_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import openpyxl
+
+    row = employee("000100")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(list(row))
+    values: list[object] = list(row.values())
+    values[0] = 100.0  # Excel made the id a number
+    values[10] = 43831  # and the start date a serial day (2020-01-01)
+    sheet.append(values)
+    export = tmp_path / "export.xlsx"
+    book.save(export)
+    assert run(["render", str(export), "--state-dir", str(state_dir), "--today", "2026-03-02"]) == 0
+    assert run(["explain", "100", "--state-dir", str(state_dir)]) == 0
+    assert "start_date: 2020-01-01" in capsys.readouterr().out
+
+
+def test_a_json_export_under_a_key_renders(
+    state_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps({"employees": [employee("000100"), employee("000101")]}))
+    assert run(["render", str(export), "--state-dir", str(state_dir), "--today", "2026-03-02"]) == 0
+    assert "2 hires" in capsys.readouterr().out

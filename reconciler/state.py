@@ -216,9 +216,11 @@ def _parse_canonical(text: str) -> list[dict[str, Any]]:
         raise _NotCanonical
     body = "\n" + text[start + 7 :]
     lines = body.count("\n") - 1
-    body = body.replace("\n- employee_id: ", '\n},{"employee_id": ')
-    for key in FIELD_ORDER[1:]:
-        body = body.replace(f"\n  {key}: ", f',\n"{key}": ')
+    # Open every key with a quote at the line start, close it at its ': "' or ': ['. A value
+    # cannot hold those sequences except as an escaped quote or at its very end, and a quote
+    # inserted there ends the value before a ':', which the JSON parser rejects.
+    body = body.replace("\n- employee_id: ", '\n},{"employee_id: ').replace("\n  ", ',\n"')
+    body = body.replace(': "', '": "').replace(": [", '": [')
     try:
         people = json.loads("[" + body[3:] + "}]")
     except ValueError:

@@ -130,6 +130,15 @@ def test_any_text_survives_write_and_read(
     assert doc["users"][0]["family_name"] == family_name
 
 
+@pytest.mark.parametrize(
+    "title", ["Note: ", "Team: [north]", 'say: "hi"', 'a": "b', "[x]: y", '": [', '\\: "']
+)
+def test_values_that_look_like_keys_survive(title: str) -> None:
+    person = Person(employee_id="7", given_name="A", family_name="B", job_title=title)
+    (text,) = render_shards([person], 1).values()
+    assert parse_users(text, "users/all.yaml") == [person]
+
+
 def test_shards_are_stable_and_sorted(tmp_path: Path) -> None:
     assert shard_name("000100", 256) == shard_name("000100", 256)
     assert shard_name("000100", 16) == f"users/{shard_name('000100', 256)[6]}.yaml"

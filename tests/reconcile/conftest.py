@@ -17,6 +17,7 @@ from reconciler.model import (
     Policy,
     Thresholds,
 )
+from tests.scim2_peer import scim2_server
 
 UNITS = (
     OrgUnit(key="store-01", kind="business_unit", name="Store 01"),
@@ -91,49 +92,14 @@ SMALL_GUARDS = Policy(
 # -- live worlds (end-to-end scenarios) ---------------------------------------------------------
 
 
-SCIM2_FILES = Path(__file__).resolve().parents[1] / "speakap" / "scim2_server"  # read-only
 SCIM2_TOKEN = "scenario-scim2-token"
 
 
 @pytest.fixture(scope="session")
 def scim2_server_root() -> Iterator[str]:
     """scim2-server (a third-party SCIM server) with dynamic tenants; yields its root URL."""
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
-
-    import httpx
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    command = [
-        str(Path(sys.executable).with_name("scim2-server")),
-        "--schema", str(SCIM2_FILES / "schemas.json"),
-        "--resource-type", str(SCIM2_FILES / "resource-types.json"),
-        "--bearer-token", SCIM2_TOKEN,
-        "--dynamic-tenants",
-        "--port", str(port),
-    ]  # fmt: skip
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ)
-    )
-    root = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"{root}/probe/v2/ServiceProviderConfig", timeout=1.0)
-            break
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("scim2-server did not start")
-            time.sleep(0.1)
-    yield root
-    process.terminate()
-    process.wait(timeout=10)
+    with scim2_server(SCIM2_TOKEN) as root:
+        yield root
 
 
 @pytest.fixture(params=["simulator", "scim2-server"])

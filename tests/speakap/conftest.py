@@ -7,23 +7,19 @@ Speakap extensions declared to it by the files in ``tests/speakap/scim2_server/`
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from reconciler.speakap.backend import ScimBackend
 from reconciler.speakap.client import RetryPolicy, ScimClient, Secret
 from reconciler.speakap.dialect import Dialect
 from reconciler.speakap.simulator import SimulatorHandle, run_simulator
+from tests.scim2_peer import scim2_server as scim2_server_process
 
 HERE = Path(__file__).parent
 TOKEN = "peer-token-7f3a"
@@ -56,32 +52,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def scim2_server() -> Iterator[str]:
     """A scim2-server process serving dynamic tenants; yields its root URL."""
-    port = _free_port()
-    command = [
-        str(Path(sys.executable).with_name("scim2-server")),
-        "--schema", str(HERE / "scim2_server" / "schemas.json"),
-        "--resource-type", str(HERE / "scim2_server" / "resource-types.json"),
-        "--bearer-token", TOKEN,
-        "--dynamic-tenants",
-        "--port", str(port),
-    ]  # fmt: skip
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ)
-    )
-    root = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"{root}/probe/v2/ServiceProviderConfig", timeout=1.0)
-            break
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("scim2-server did not start")
-            time.sleep(0.1)
-    yield root
-    process.terminate()
-    process.wait(timeout=10)
+    with scim2_server_process(TOKEN) as root:
+        yield root
 
 
 @pytest.fixture(params=["simulator", "scim2-server"])

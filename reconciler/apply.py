@@ -109,7 +109,7 @@ def apply_plan(
             for result in blocked:
                 journal.result(result)
             results.extend(blocked)
-            runner = _PhaseRun(phase, pool, backend, people, units, journal, progress)
+            runner = _PhaseRun(phase, len(todo), pool, backend, people, units, journal, progress)
             for batch in _batches(todo, units, options.batch_size):
                 runner.run(batch)
             results.extend(runner.results)
@@ -155,6 +155,7 @@ class _PhaseRun:
     def __init__(
         self,
         phase: str,
+        total: int,
         pool: ThreadPoolExecutor,
         backend: Backend,
         people: dict[str, Person],
@@ -163,6 +164,8 @@ class _PhaseRun:
         progress: Progress | None,
     ) -> None:
         self.phase = phase
+        self.total = total  # the whole phase, over all its waves, so progress never goes back
+        self.finished = 0
         self.pool = pool
         self.backend = backend
         self.people = people
@@ -173,12 +176,10 @@ class _PhaseRun:
 
     def run(self, waves: Sequence[Sequence[Action]]) -> None:
         """Run one wave of independent chunks (all of them, concurrently)."""
-        total = sum(len(chunk) for chunk in waves)
         pending: set[Future[list[ActionResult]]] = {
             self.pool.submit(self.backend.execute, chunk, self.people, self.units)
             for chunk in waves
         }
-        finished = 0
         try:
             while pending:
                 ready, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -186,9 +187,9 @@ class _PhaseRun:
                     for result in future.result():  # a raised error (auth) stops the run
                         self.journal.result(result)
                         self.results.append(result)
-                        finished += 1
+                        self.finished += 1
                 if self.progress:
-                    self.progress(self.phase, finished, total)
+                    self.progress(self.phase, self.finished, self.total)
         except BaseException:
             for future in pending:
                 future.cancel()

@@ -7,13 +7,26 @@ apply never leaves a stale lock behind. The file records who holds it, for the e
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import socket
+import tempfile
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 from reconciler.errors import BlockedError
+
+
+def network_lock_path(base_url: str) -> Path:
+    """One lock file per Speakap network (by its URL), whatever ``--out`` each apply uses.
+
+    It lives in the user's runtime folder (or the system's temporary folder), outside any
+    checkout, so two clones of one desired-state repository still exclude each other.
+    """
+    digest = hashlib.sha256(base_url.rstrip("/").encode()).hexdigest()[:16]
+    root = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / "speakap-sync"
+    return root / f"apply-{digest}.lock"
 
 
 class ApplyLock:

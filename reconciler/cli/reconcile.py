@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -31,9 +31,12 @@ from reconciler.backend import Backend
 from reconciler.cli.app import app
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, BlockedError
 from reconciler.journal import Journal, done_actions, plan_id
-from reconciler.lock import ApplyLock
+from reconciler.lock import ApplyLock, network_lock_path
 from reconciler.model import ActionResult, DesiredState
 from reconciler.plan import Plan, PlanOptions, compute_plan
+
+if TYPE_CHECKING:
+    from reconciler.speakap.settings import ConnectionSettings
 
 _STATE_HELP = "The desired-state folder (policy.yaml, org-units.yaml, users/)."
 _OUT_HELP = "Folder for plan.json, plan.md, the apply journal and invite sheets (not in git)."
@@ -82,7 +85,11 @@ def apply(
     reviewed = planfile.read_plan(plan_file) if plan_file else None
     err = Console(stderr=True)
     allow = reviewed.allow_mass_changes if reviewed else False
-    with ApplyLock(out / "apply.lock"), _opened(state_dir, PlanOptions(allow)) as inputs:
+    settings = _settings(state_dir)
+    with (
+        ApplyLock(network_lock_path(settings.base_url)),
+        _opened(state_dir, PlanOptions(allow), settings) as inputs,
+    ):
         current = inputs.plan
         if reviewed is not None:
             check_stale(reviewed, current)
@@ -107,13 +114,21 @@ class _Inputs:
     settings: Any
 
 
+def _settings(state_dir: Path) -> ConnectionSettings:
+    from reconciler.speakap.settings import ConnectionSettings
+
+    return ConnectionSettings.load(state_dir)
+
+
 @contextmanager
-def _opened(state_dir: Path, options: PlanOptions) -> Iterator[_Inputs]:
+def _opened(
+    state_dir: Path, options: PlanOptions, settings: ConnectionSettings | None = None
+) -> Iterator[_Inputs]:
     """The inputs of a plan run, with the backend's connection open for the block."""
-    from reconciler.speakap.settings import ConnectionSettings, open_backend
+    from reconciler.speakap.settings import open_backend
     from reconciler.state import read_state
 
-    settings = ConnectionSettings.load(state_dir)
+    settings = settings or _settings(state_dir)
     backend = open_backend(settings)
     try:
         # The live fetch waits on the network most of the time: read the files meanwhile.

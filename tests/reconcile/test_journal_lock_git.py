@@ -117,3 +117,17 @@ def test_moved_ref_is_pushed_to_origin(tmp_path: Path) -> None:
 def test_outside_git_there_is_no_commit_and_no_last_applied(tmp_path: Path) -> None:
     assert gitstate.desired_commit(tmp_path) is None
     assert gitstate.read_last_applied(tmp_path) is None
+
+
+def test_the_lock_is_per_network_not_per_output_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reconciler.lock import network_lock_path
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    one = network_lock_path("https://acme.speakap.io/scim/v2")
+    assert one == network_lock_path("https://acme.speakap.io/scim/v2/")
+    assert one != network_lock_path("https://other.speakap.io/scim/v2")
+    assert one.parent == tmp_path / "speakap-sync"
+    with ApplyLock(one), pytest.raises(BlockedError, match="another apply is running"):
+        ApplyLock(network_lock_path("https://acme.speakap.io/scim/v2/")).acquire()

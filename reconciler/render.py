@@ -1,8 +1,9 @@
 """Render: HR rows + configuration + previous desired state + today -> new desired state.
 
-Pure and deterministic: no clock, no I/O, no randomness; the same inputs give the same
-``DesiredState`` and ``Report``. Writing them is ``state.write_state`` and
-``report.write_report``.
+``render`` is pure and deterministic: no clock, no I/O, no randomness; the same inputs give
+the same ``DesiredState`` and ``Report``. ``render_to_disk`` at the end is the I/O shell the CLI
+uses: it reads, renders (in processes for large exports, see ``render_parallel``), then writes
+with ``state.write_files`` and ``report.write_report``.
 
 Lifecycle:
 - a contract starting after ``today`` is a pre-hire (reported, not rendered);

@@ -14,11 +14,9 @@ Pure: desired state, live snapshot and last-applied desired state in, a ``Plan``
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -106,25 +104,6 @@ def compute_plan(
     return _Planner(desired, live, last_applied, options).run()
 
 
-def live_fingerprint(live: LiveSnapshot) -> str:
-    """``LiveSnapshot.fingerprint()``, byte for byte, without ``asdict``'s deep copies (which
-    cost seconds on 100,000 users)."""
-    digest = hashlib.sha256()
-    dumps = json.JSONEncoder(sort_keys=True, default=str).encode
-    for user in sorted(live.users, key=lambda u: u.id):
-        row = {name: getattr(user, name) for name in _USER_FIELDS}
-        digest.update(dumps(row).encode())
-    for group in sorted(live.groups, key=lambda g: g.id):
-        row = {name: getattr(group, name) for name in _GROUP_FIELDS}
-        row["members"] = sorted(group.members)
-        digest.update(dumps(row).encode())
-    return "sha256:" + digest.hexdigest()
-
-
-_USER_FIELDS = tuple(f.name for f in fields(LiveUser) if f.name != "etag")
-_GROUP_FIELDS = tuple(f.name for f in fields(LiveGroup) if f.name != "etag")
-
-
 def action_sort_key(action: Action) -> tuple[int, str]:
     return (_KIND_RANK[action.kind], action.id)
 
@@ -178,7 +157,7 @@ class _Planner:
         return Plan(
             actions=tuple(self.actions),
             guards=results,
-            live_fingerprint=live_fingerprint(self.live),
+            live_fingerprint=self.live.fingerprint(),
             managed_users=managed,
             unmanaged_users=unmanaged,
             desired_people=len(self.desired.people),

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from reconciler.errors import ConfigError
 from reconciler.guards import GuardResult
-from reconciler.model import Action
+from reconciler.model import Action, Person
 from reconciler.plan import Plan
 from reconciler.schemas import validator
 
@@ -199,10 +200,10 @@ def _show(name: str, value: Any, show_pii: bool) -> str:
         return "∅"
     if not show_pii and isinstance(value, str) and name in _PII_FIELDS:
         value = mask_email(value) if name == "email" else mask_phone(value)
-    return f"`{_md_escape(str(value))}`"
+    return f"`{_mdescape(str(value))}`"
 
 
-def _md_escape(text: str) -> str:
+def _mdescape(text: str) -> str:
     return text.replace("`", "'").replace("|", "\\|").replace("<", "&lt;")
 
 
@@ -307,7 +308,7 @@ def _markdown_sections(plan: Plan, show_pii: bool) -> list[str]:
         people = by_unit[unit]
         n = sum(len(v) for v in people.values())
         lines = [
-            f"<details><summary><b>{_md_escape(unit)}</b> — "
+            f"<details><summary><b>{_mdescape(unit)}</b> — "
             f"{_plural(len(people), 'unit' if unit == _ORG else 'person')}, "
             f"{_plural(n, 'action')}</summary>",
             "",
@@ -363,7 +364,7 @@ def _person_line(who: str, actions: Iterable[Action], show_pii: bool) -> str:
             parts.append(_describe(action, show_pii))
     if adds or removes:
         parts.append("memberships " + " ".join(adds + removes))
-    return f"- `{_md_escape(who)}` " + "; ".join(parts)
+    return f"- `{_mdescape(who)}` " + "; ".join(parts)
 
 
 def _describe(action: Action, show_pii: bool) -> str:
@@ -379,14 +380,60 @@ def _describe(action: Action, show_pii: bool) -> str:
             for k, v in after.items()
         )
         return f"{verb} {changes}"
-    return f"{verb} ({_md_escape(action.reason)})" if action.reason else verb
+    return f"{verb} ({_mdescape(action.reason)})" if action.reason else verb
 
 
 # -- terminal -----------------------------------------------------------------------------------
 
+# The reviewer's categories, in the order they are shown; a person may be in several.
+_JOINING, _ADOPTED, _MOVING, _LEAVING, _UPDATED = (
+    "joining",
+    "adopted",
+    "moving",
+    "leaving",
+    "updated",
+)
+_CATEGORIES = (_JOINING, _ADOPTED, _MOVING, _LEAVING, _UPDATED)
+_CATEGORY_OF = {
+    "create_user": _JOINING,
+    "reactivate_user": _JOINING,
+    "adopt_user": _ADOPTED,
+    "add_membership": _MOVING,
+    "remove_membership": _MOVING,
+    "suspend_user": _LEAVING,
+    "delete_user": _LEAVING,
+    "anonymize_user": _LEAVING,
+    "update_user": _UPDATED,
+}
+_NAME_FIELDS = ("given_name", "infix", "family_name")
 
-def print_plan(plan: Plan, console: Console, *, show_pii: bool = False, limit: int = 40) -> None:
-    """A compact rich view: counts, guards, then the first ``limit`` actions."""
+
+def display_name(fields: Mapping[str, Any]) -> str:
+    """``Jan van der Berg`` from given name, infix and family name (empty if none is set)."""
+    return " ".join(str(fields[k]) for k in _NAME_FIELDS if fields.get(k))
+
+
+def names_of(people: Iterable[Person]) -> dict[str, str]:
+    """Employee id -> display name, for ``print_plan`` (names are not masked, like plan.md)."""
+    return {p.employee_id: display_name(p.profile()) for p in people}
+
+
+def print_plan(
+    plan: Plan,
+    console: Console,
+    *,
+    show_pii: bool = False,
+    names: Mapping[str, str] | None = None,
+    units: int = 20,
+    per_unit: int = 5,
+) -> None:
+    """The reviewer's view: the summary, counts per action kind, then changes per business unit.
+
+    At most ``units`` business units are shown, each with at most ``per_unit`` people per
+    category (joining, adopted, moving, leaving, updated); the rest is counted, and is in full
+    in plan.md and plan.json. Emails and phones are masked unless ``show_pii``. ``names`` gives
+    the names of people the plan itself does not name (only joiners carry theirs).
+    """
     s = summarize(plan)
     table = Table(title="speakap-sync plan", show_edge=False)
     for column in ("joins", "moves", "leaves", "updates", "unmanaged", "blocked"):
@@ -405,28 +452,125 @@ def print_plan(plan: Plan, console: Console, *, show_pii: bool = False, limit: i
             console.print(f"[red]blocked[/red] {guard.message()}", highlight=False)
         elif guard.overridden:
             console.print(f"[yellow]overridden[/yellow] {guard.message()}", highlight=False)
+    if plan.protected_skipped:
+        console.print(
+            f"{_plural(len(plan.protected_skipped), 'protected account')} kept "
+            f"(not offboarded): {', '.join(plan.protected_skipped[:per_unit])}"
+            + _more(len(plan.protected_skipped) - per_unit),
+            highlight=False,
+        )
     if not plan.actions:
-        console.print("No changes.")
+        console.print("No changes. Live Speakap matches the desired state.")
         return
-    actions = Table(show_edge=False, show_header=True)
-    actions.add_column("action")
-    actions.add_column("detail")
-    for action in plan.actions[:limit]:
-        actions.add_row(action.id, _describe_plain(action, show_pii))
-    console.print(actions)
-    if len(plan.actions) > limit:
-        console.print(f"… and {len(plan.actions) - limit} more (see plan.json)")
+    counts = plan.counts()
+    console.print(
+        f"{_plural(len(plan.actions), 'action')}: "
+        + " · ".join(f"{n} {kind}" for kind, n in counts.items() if n),
+        highlight=False,
+    )
+    view = _TerminalView(plan, dict(names or {}), show_pii, per_unit)
+    view.print_org_units(console)
+    view.print_units(console, units)
+
+
+def _more(n: int) -> str:
+    return f" … {n} more" if n > 0 else ""
+
+
+class _TerminalView:
+    """One pass over the actions, grouped per business unit, then per person and category."""
+
+    def __init__(self, plan: Plan, names: dict[str, str], show_pii: bool, per_unit: int) -> None:
+        self.show_pii = show_pii
+        self.per_unit = per_unit
+        self.names = names
+        self.new_units: list[Action] = []
+        # unit -> category -> employee id -> that person's actions in the category
+        self.units: dict[str, dict[str, dict[str, list[Action]]]] = defaultdict(
+            lambda: defaultdict(lambda: defaultdict(list))
+        )
+        created = {a.employee_id for a in plan.actions if a.kind == "create_user"}
+        for action in plan.actions:
+            if action.kind == "create_org_unit":
+                self.new_units.append(action)
+                continue
+            eid = str(action.employee_id)
+            category = _CATEGORY_OF[action.kind]
+            if category == _MOVING and eid in created:
+                continue  # a joiner's memberships are part of joining, as in the summary
+            if action.kind in ("create_user", "update_user") and action.after:
+                name = display_name(action.after)
+                if name and action.kind == "create_user":
+                    self.names.setdefault(eid, name)
+            unit = plan.business_units.get(eid, _NO_UNIT)
+            self.units[unit][category][eid].append(action)
+
+    def print_org_units(self, console: Console) -> None:
+        if not self.new_units:
+            return
+        keys = [str(a.org_unit) for a in self.new_units]
+        shown = ", ".join(keys[: self.per_unit * 2])
+        console.print(
+            f"[bold]new org units[/bold] ({len(keys)}): {shown}"
+            + _more(len(keys) - self.per_unit * 2),
+            highlight=False,
+        )
+
+    def print_units(self, console: Console, limit: int) -> None:
+        unit_names = {str(a.org_unit): str((a.after or {}).get("name", "")) for a in self.new_units}
+        ordered = sorted(self.units, key=lambda u: (u == _NO_UNIT, u))
+        for unit in ordered[:limit]:
+            categories = self.units[unit]
+            title = f"{unit} ({unit_names[unit]})" if unit_names.get(unit) else unit
+            tally = ", ".join(f"{len(categories[c])} {c}" for c in _CATEGORIES if categories.get(c))
+            console.print(f"[bold]{escape(title)}[/bold] — {tally}", highlight=False)
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(style="dim", no_wrap=True)
+            grid.add_column()
+            for category in _CATEGORIES:
+                people = categories.get(category)
+                if people:
+                    grid.add_row(f"  {category}", self._line(category, people))
+            console.print(grid, highlight=False)
+        if len(ordered) > limit:
+            console.print(
+                f"… {_plural(len(ordered) - limit, 'more business unit')} in plan.md",
+                highlight=False,
+            )
+
+    def _line(self, category: str, people: Mapping[str, list[Action]]) -> str:
+        ids = sorted(people)
+        items = [self._item(category, eid, people[eid]) for eid in ids[: self.per_unit]]
+        separator = "; " if category in (_MOVING, _UPDATED) else ", "
+        return escape(separator.join(items) + _more(len(ids) - self.per_unit))
+
+    def _item(self, category: str, eid: str, actions: list[Action]) -> str:
+        name = self.names.get(eid)
+        who = f"{name} ({eid})" if name else eid
+        if category == _MOVING:
+            adds = [f"+{a.org_unit}" for a in actions if a.kind == "add_membership"]
+            removes = [f"−{a.org_unit}" for a in actions if a.kind == "remove_membership"]
+            return f"{who} {' '.join(adds + removes)}"
+        if category == _LEAVING:
+            return f"{who}: {', '.join(_VERB[a.kind] for a in actions)}"
+        if category == _UPDATED:
+            return f"{who}: " + ", ".join(_describe_plain(a, self.show_pii) for a in actions)
+        if any(a.kind == "reactivate_user" for a in actions):
+            return f"{who} back"
+        return who
 
 
 def _describe_plain(action: Action, show_pii: bool) -> str:
-    if action.kind == "update_user":
-        before = dict(action.before or {})
-        return ", ".join(
-            f"{k}: {_plain(k, before.get(k), show_pii)} → {_plain(k, v, show_pii)}"
-            for k, v in (action.after or {}).items()
-        )
-    return action.reason
+    before = dict(action.before or {})
+    return ", ".join(
+        f"{k} {_plain(k, before.get(k), show_pii)} → {_plain(k, v, show_pii)}"
+        for k, v in (action.after or {}).items()
+    )
 
 
 def _plain(name: str, value: Any, show_pii: bool) -> str:
-    return _show(name, value, show_pii).strip("`")
+    if value is None:
+        return "∅"
+    if not show_pii and isinstance(value, str) and name in _PII_FIELDS:
+        return mask_email(value) if name == "email" else mask_phone(value)
+    return str(value)

@@ -89,14 +89,15 @@ class Report:
         }
 
     def summary(self) -> str:
-        """One line for the terminal."""
+        """One line for the terminal, in singular or plural as the counts ask."""
         c = self.counts()
         return (
-            f"{c['people']} people ({c['active']} active, {c['suspended']} suspended): "
-            f"{c['hires']} hires, {c['reactivated']} reactivated, {c['updated']} updated, "
-            f"{c['leavers']} leavers, {c['dropped']} dropped, {c['prehires']} pre-hires; "
-            f"{c['rejected']} rejected, {c['quarantined']} quarantined, "
-            f"{c['warnings']} warnings"
+            f"{_n(c['people'], 'person', 'people')} ({c['active']} active, "
+            f"{c['suspended']} suspended): {_n(c['hires'], 'hire')}, "
+            f"{c['reactivated']} reactivated, {c['updated']} updated, "
+            f"{_n(c['leavers'], 'leaver')}, {c['dropped']} dropped, "
+            f"{_n(c['prehires'], 'pre-hire')}; {c['rejected']} rejected, "
+            f"{c['quarantined']} quarantined, {_n(c['warnings'], 'warning')}"
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -129,6 +130,11 @@ class Report:
             "unused_rules": list(self.unused_rules),
             "notices": list(self.notices),
         }
+
+
+def _n(count: int, singular: str, plural: str | None = None) -> str:
+    """``1 hire``, ``2 hires``; ``plural`` for irregular nouns (person, people)."""
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"
 
 
 def _people(issues: tuple[Issue, ...]) -> int:

@@ -10,14 +10,16 @@ tree is never touched. Plan and apply run through the same CLI commands the work
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import secrets
 import shutil
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,8 +28,6 @@ from typing import Any
 import git
 import httpx
 from rich.console import Console
-from rich.markdown import Markdown
-from rich.panel import Panel
 
 from reconciler import gitops
 from reconciler.data import sample_path
@@ -197,12 +197,12 @@ def _day(
     )
     console.rule(f"The plan, as the pull request's reviewers see it (day {n})", style="dim")
     plan_dir = out / "plan"
-    code = run_cli(
-        ["plan", "--state-dir", str(state), "--out", str(plan_dir), "--detailed-exitcode"]
+    code = _quietly(
+        run_cli, ["plan", "--state-dir", str(state), "--out", str(plan_dir), "--detailed-exitcode"]
     )
     result.exit_codes[f"plan-day{n}"] = code
     result.plans.append(plan_dir)
-    _show_comment(plan_dir / "plan.md", console)
+    _show_plan(plan_dir, state, console, short=n == 1)
     if not apply:
         repo.git.checkout("--force", "main")
         return
@@ -227,14 +227,35 @@ def _day(
     result.exit_codes[f"apply-day{n}"] = code
 
 
-def _show_comment(plan_md: Path, console: Console, lines: int = 30) -> None:
-    if not plan_md.is_file():
-        console.print("[red]no plan.md was written[/red]")
+def _quietly(run_cli: Runner, argv: list[str]) -> int:
+    """Run a command with its terminal output held back; shown only if it fails."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = run_cli(argv)
+    if code not in (0, 2):  # 2: --detailed-exitcode's "there are changes"
+        sys.stdout.write(out.getvalue())
+        sys.stderr.write(err.getvalue())
+    return code
+
+
+def _show_plan(plan_dir: Path, state: Path, console: Console, *, short: bool) -> None:
+    """The reviewer's view of the plan (an excerpt on day 1), and where the PR comment is."""
+    from reconciler.planfile import names_of, print_plan, read_plan
+    from reconciler.state import read_state
+
+    plan_json, plan_md = plan_dir / "plan.json", plan_dir / "plan.md"
+    if not plan_json.is_file() or not plan_md.is_file():
+        console.print("[red]no plan was written[/red]")
         return
-    text = plan_md.read_text(encoding="utf-8").splitlines()
-    shown = "\n".join(text[:lines])
-    more = f"\n\n… {len(text) - lines} more lines in {plan_md}" if len(text) > lines else ""
-    console.print(Panel(Markdown(shown + more), title="PR comment (plan.md)", expand=False))
+    names = names_of(read_state(state).people)
+    units, per_unit = (3, 4) if short else (20, 5)
+    print_plan(read_plan(plan_json), console, names=names, units=units, per_unit=per_unit)
+    lines = plan_md.read_text(encoding="utf-8").count("\n")
+    console.print(
+        f"[bold]full plan[/bold] {plan_md} (the PR comment, {lines} lines, emails and phones "
+        f"masked) and {plan_json.name}",
+        highlight=False,
+    )
 
 
 def _edit_by_hand(url: str, token: str, console: Console) -> list[HandEdit]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+from collections.abc import Iterator
+from contextlib import redirect_stdout
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,21 +17,35 @@ from reconciler.gitstate import LAST_APPLIED_REF
 from tests.gitops.conftest import git
 
 
-def test_the_demo_plays_two_days_and_leaves_the_callers_folder_alone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    caller = tmp_path / "caller"
+@dataclass(frozen=True)
+class Played:
+    caller: Path  # the folder the demo was started from
+    work: Path
+    code: int
+    out: str
+
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Played]:
+    """One demo run (about 5 s) shared by the tests below."""
+    root = tmp_path_factory.mktemp("demo")
+    caller, work = root / "caller", root / "demo"
     caller.mkdir()
-    monkeypatch.chdir(caller)
-    monkeypatch.delenv("SPEAKAP_URL", raising=False)
-    monkeypatch.delenv("SPEAKAP_TOKEN", raising=False)
-    monkeypatch.setenv("COLUMNS", "250")  # paths on one line
-    work = tmp_path / "demo"
+    buffer = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(caller)
+        mp.delenv("SPEAKAP_URL", raising=False)
+        mp.delenv("SPEAKAP_TOKEN", raising=False)
+        mp.setenv("COLUMNS", "250")  # paths on one line
+        with redirect_stdout(buffer):
+            code = run(["demo", "--workdir", str(work)])
+    yield Played(caller, work, code, buffer.getvalue())
 
-    assert run(["demo", "--workdir", str(work)]) == 0
 
-    out = capsys.readouterr().out
-    assert list(caller.iterdir()) == []
+def test_the_demo_plays_two_days_and_leaves_the_callers_folder_alone(played: Played) -> None:
+    work, out = played.work, played.out
+    assert played.code == 0
+    assert list(played.caller.iterdir()) == []
     assert "SPEAKAP_URL" not in os.environ and "SPEAKAP_TOKEN" not in os.environ
     day1 = json.loads((work / "day1" / "plan" / "plan.json").read_text())
     day2 = json.loads((work / "day2" / "plan" / "plan.json").read_text())
@@ -41,3 +59,21 @@ def test_the_demo_plays_two_days_and_leaves_the_callers_folder_alone(
     assert f"{len(sheets)} printable sheets in {work / 'apply' / 'invites'}" in out
     assert sheets and "invites" not in git(work / "people", "ls-files")
     assert str(work / "day2" / "report" / "report.md") in out
+
+
+def test_the_demo_shows_a_short_reviewers_excerpt_on_day_one_and_names_on_day_two(
+    played: Played,
+) -> None:
+    work, out = played.work, played.out
+    day1 = out[out.index("Day 1: 2026-03-02") : out.index("Merge and apply")]
+    assert len(day1.splitlines()) < 30, day1  # an excerpt, not 1,390 actions
+    assert "1 pre-hire;" in day1 and "1 warning\n" in day1  # singular where the count is 1
+    assert "1390 actions: 34 create_org_unit · 316 create_user · 1040 add_membership" in day1
+    assert "… 11 more business units in plan.md" in day1
+    assert f"full plan {work / 'day1' / 'plan' / 'plan.md'} (the PR comment" in day1
+    assert "create_user:" not in out  # no raw action ids
+    day2 = out[out.index("Day 2: 2026-03-03") : out.index("Where things are")]
+    assert "3 hires," in day2 and "3 leavers," in day2
+    # leavers are named from the desired state (the plan itself only names joiners)
+    assert "leaving Sem Mulder (001100): suspend" in day2
+    assert "Jesse de Haan (001012) +store-s009 −store-s012" in day2

@@ -91,8 +91,11 @@ def apply_plan(
     options: ApplyOptions | None = None,
     progress: Progress | None = None,
     plan_id: str = "",
+    on_result: Callable[[ActionResult], None] | None = None,
 ) -> ApplySummary:
-    """Execute ``plan`` phase by phase; actions in ``done`` are skipped."""
+    """Execute ``plan`` phase by phase; actions in ``done`` are skipped. ``on_result`` sees
+    every result as soon as it is journaled (so a caller keeps what finished even when the run
+    is stopped by an error)."""
     options = options or ApplyOptions()
     people = desired.people_by_id()
     units = desired.org_units_by_key()
@@ -108,8 +111,12 @@ def apply_plan(
             todo, blocked = _drop_dependents(todo, failed_creates)
             for result in blocked:
                 journal.result(result)
+                if on_result:
+                    on_result(result)
             results.extend(blocked)
-            runner = _PhaseRun(phase, len(todo), pool, backend, people, units, journal, progress)
+            runner = _PhaseRun(
+                phase, len(todo), pool, backend, people, units, journal, progress, on_result
+            )
             for batch in _batches(todo, units, options.batch_size):
                 runner.run(batch)
             results.extend(runner.results)
@@ -162,6 +169,7 @@ class _PhaseRun:
         units: dict[str, OrgUnit],
         journal: Journal,
         progress: Progress | None,
+        on_result: Callable[[ActionResult], None] | None = None,
     ) -> None:
         self.phase = phase
         self.total = total  # the whole phase, over all its waves, so progress never goes back
@@ -172,6 +180,7 @@ class _PhaseRun:
         self.units = units
         self.journal = journal
         self.progress = progress
+        self.on_result = on_result
         self.results: list[ActionResult] = []
 
     def run(self, waves: Sequence[Sequence[Action]]) -> None:
@@ -187,6 +196,8 @@ class _PhaseRun:
                     for result in future.result():  # a raised error (auth) stops the run
                         self.journal.result(result)
                         self.results.append(result)
+                        if self.on_result:
+                            self.on_result(result)
                         self.finished += 1
                 if self.progress:
                     self.progress(self.phase, self.finished, self.total)

@@ -1,18 +1,21 @@
 """Printable invite sheets for people without email or (allowed) phone.
 
-One HTML page per business unit, one card per person with their login and one-time code,
-styled to print (a card never splits across pages). Sheets go to the output folder only; they
-hold credentials and must never be committed.
+One HTML page per business unit, one card per person with their login and the one-time
+activation code Speakap issued when it created the account, styled to print (a card never
+splits across pages). Codes are never made here: when the server returned none (a user found
+after an uncertain create, a server without the feature), the card says the code is issued in
+Speakap's admin console. Sheets go to the output folder only, mode 0600; they hold credentials
+and must never be committed.
 """
 
 from __future__ import annotations
 
 import html
+import itertools
 import os
-import secrets
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 _STYLE = """
@@ -32,37 +35,49 @@ class Invite:
     name: str
     business_unit: str
     login: str
-    code: str
+    # Issued by Speakap with the account; None when the server returned none.
+    code: str | None = field(default=None, repr=False)
 
 
-_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed
-
-
-def one_time_code(length: int = 8) -> str:
-    """A random one-time code, grouped in fours for reading."""
-    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(length))
-    return "-".join(raw[i : i + 4] for i in range(0, length, 4))
+CONSOLE_NOTE = (
+    "Your one-time code is issued in Speakap's admin console: ask your manager or an "
+    "administrator for it."
+)
 
 
 def write_invite_sheets(out_dir: Path, invites: Iterable[Invite]) -> list[Path]:
-    """Write ``invites-<business unit>.html`` files; returns their paths (sorted)."""
+    """Write ``invites/invites-<business unit>.html`` files (mode 0600); returns their paths.
+
+    A sheet of an earlier run is never overwritten (its codes cannot be issued again): a later
+    run's sheet for the same unit gets a numbered name (``invites-<unit>-2.html``)."""
     by_unit: dict[str, list[Invite]] = defaultdict(list)
     for invite in invites:
         by_unit[invite.business_unit].append(invite)
     if not by_unit:
         return []
     folder = out_dir / "invites"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     paths = []
     for unit in sorted(by_unit):
-        path = folder / f"invites-{_safe(unit)}.html"
         text = _sheet(unit, sorted(by_unit[unit], key=lambda i: i.employee_id))
-        # credentials: readable by the owner only
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd, path = _create_new(folder, f"invites-{_safe(unit)}")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         paths.append(path)
     return paths
+
+
+def _create_new(folder: Path, stem: str) -> tuple[int, Path]:
+    """A new file readable by the owner only (credentials), under a name not taken yet."""
+    for n in itertools.count(1):
+        path = folder / (f"{stem}.html" if n == 1 else f"{stem}-{n}.html")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        os.fchmod(fd, 0o600)  # whatever the umask
+        return fd, path
+    raise AssertionError("unreachable")
 
 
 def _sheet(unit: str, invites: list[Invite]) -> str:
@@ -70,7 +85,7 @@ def _sheet(unit: str, invites: list[Invite]) -> str:
         f'<div class="card"><div class="name">{html.escape(i.name)}</div>'
         f"<div>Employee {html.escape(i.employee_id)}</div>"
         f"<div>Login: <b>{html.escape(i.login)}</b></div>"
-        f'<div>One-time code: <span class="code">{html.escape(i.code)}</span></div>'
+        f"{_code_line(i.code)}"
         "<div>Open the Speakap app, sign in with this login and code, "
         "then choose your own password.</div></div>"
         for i in invites
@@ -82,6 +97,12 @@ def _sheet(unit: str, invites: list[Invite]) -> str:
         f'<p class="hint">{len(invites)} invites. Print, cut along the lines, hand out in '
         f"person, then destroy this file.</p>\n{cards}\n</body></html>\n"
     )
+
+
+def _code_line(code: str | None) -> str:
+    if code:
+        return f'<div>One-time code: <span class="code">{html.escape(code)}</span></div>'
+    return f'<div class="console">{html.escape(CONSOLE_NOTE)}</div>'
 
 
 def _safe(name: str) -> str:

@@ -238,3 +238,6 @@ class ActionResult:
     ok: bool
     detail: str = ""
     created_id: str | None = None  # the live id of a created user or group
+    # The one-time code the server issued for a printable invite: for the sheets only, never
+    # journaled, logged or printed (hence out of the repr).
+    invite_code: str | None = field(default=None, repr=False)

@@ -7,8 +7,9 @@ backend), last-applied state (git) -> ``compute_plan`` -> outputs, or -> ``apply
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -98,7 +99,17 @@ def apply(
         _raise_if_blocked(current)
         if reviewed is None and current.has_changes and not auto_approve:
             typer.confirm("Apply these changes?", abort=True, err=True)
-        summary = _execute(inputs, reviewed or current, out, err, quiet=output == "json")
+        finished: list[ActionResult] = []
+        try:
+            summary = _execute(
+                inputs, reviewed or current, out, err, quiet=output == "json", seen=finished.append
+            )
+        except BaseException:
+            # Stopped (authentication, interrupt): the accounts created so far keep their
+            # one-time codes on a sheet, as these cannot be read back from Speakap.
+            for sheet in invites.write_invite_sheets(out, _invites(inputs, finished)):
+                err.print(f"printable invites: {sheet}", highlight=False)
+            raise
     _finish(inputs, summary, out, err, as_json=output == "json")
 
 
@@ -150,7 +161,15 @@ def _raise_if_blocked(plan: Plan) -> None:
         raise BlockedError(message)
 
 
-def _execute(inputs: _Inputs, reviewed: Plan, out: Path, err: Console, *, quiet: bool) -> Any:
+def _execute(
+    inputs: _Inputs,
+    reviewed: Plan,
+    out: Path,
+    err: Console,
+    *,
+    quiet: bool,
+    seen: Callable[[ActionResult], None] | None = None,
+) -> Any:
     pid = plan_id(reviewed.ids(), reviewed.desired_commit)
     path = out / "journal" / f"{pid}.jsonl"
     done = frozenset(done_actions(path) & inputs.plan.ids())
@@ -169,6 +188,7 @@ def _execute(inputs: _Inputs, reviewed: Plan, out: Path, err: Console, *, quiet:
                 options=options,
                 progress=bar,
                 plan_id=pid,
+                on_result=seen,
             )
         if not summary.ok:  # a failure may have landed after all: look again before reporting
             last = gitstate.read_last_applied(inputs.state_dir)
@@ -202,7 +222,8 @@ def _progress(console: Console, quiet: bool) -> Iterator[Any]:
 def _finish(
     inputs: _Inputs, summary: ApplySummary, out: Path, err: Console, *, as_json: bool
 ) -> None:
-    sheets = invites.write_invite_sheets(out, _invites(inputs, summary.results))
+    entries = _invites(inputs, summary.results)
+    sheets = invites.write_invite_sheets(out, entries)
     moved = False
     if summary.ok and inputs.plan.desired_commit and not gitstate.is_dirty(inputs.state_dir):
         gitstate.mark_applied(inputs.state_dir, inputs.plan.desired_commit)
@@ -210,12 +231,25 @@ def _finish(
     report = summary.to_json() | {
         "last_applied_moved": moved,
         "invite_sheets": [str(p) for p in sheets],
+        "printable_invites": {
+            "with_code": sum(1 for e in entries if e.code),
+            "code_in_admin_console": sum(1 for e in entries if not e.code),
+        },
     }
+    _write_summary(out / "summary.json", report)
     if as_json:
         sys.stdout.write(json.dumps(report, indent=1) + "\n")
     else:
         _print_summary(report, Console())
     raise typer.Exit(EXIT_OK if summary.ok else EXIT_ERROR)
+
+
+def _write_summary(path: Path, report: dict[str, Any]) -> None:
+    """``out/summary.json`` (what ``--output json`` prints), written whole or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _print_summary(report: dict[str, Any], console: Console) -> None:
@@ -230,12 +264,20 @@ def _print_summary(report: dict[str, Any], console: Console) -> None:
         )
     for sheet in report["invite_sheets"]:
         console.print(f"printable invites: {sheet}", highlight=False)
+    without = report["printable_invites"]["code_in_admin_console"]
+    if without:
+        console.print(
+            f"{without} printable invite(s) without a code from Speakap: their sheets say the "
+            "code is issued in Speakap's admin console",
+            highlight=False,
+        )
     if report["last_applied_moved"]:
         console.print(f"last-applied ref moved to {gitstate.LAST_APPLIED_REF}", highlight=False)
 
 
-def _invites(inputs: _Inputs, results: tuple[ActionResult, ...]) -> list[invites.Invite]:
-    """Invite sheet entries for printable-channel users created in this run."""
+def _invites(inputs: _Inputs, results: Sequence[ActionResult]) -> list[invites.Invite]:
+    """Invite sheet entries for printable-channel users created in this run, with the code
+    Speakap issued (None when it returned none)."""
     from reconciler.speakap.mapping import login_of
 
     people = inputs.desired.people_by_id()
@@ -254,7 +296,7 @@ def _invites(inputs: _Inputs, results: tuple[ActionResult, ...]) -> list[invites
                 ),
                 business_unit=person.business_unit or "(no business unit)",
                 login=login_of(person, inputs.settings.dialect),
-                code=invites.one_time_code(),
+                code=result.invite_code,
             )
         )
     return entries

@@ -151,14 +151,15 @@ class ScimBackend:
         self, action: Action, people: dict[str, Person], org_units: dict[str, OrgUnit]
     ) -> Callable[[], list[ActionResult]]:
         def run() -> list[ActionResult]:
-            created = self._run(action, people, org_units)
-            return [ActionResult(action.id, True, created_id=created)]
+            created, code = self._run(action, people, org_units)
+            return [ActionResult(action.id, True, created_id=created, invite_code=code)]
 
         return run
 
     def _run(
         self, action: Action, people: dict[str, Person], org_units: dict[str, OrgUnit]
-    ) -> str | None:
+    ) -> tuple[str | None, str | None]:
+        """Carry out one action: (the live id of what it created, the invite code issued)."""
         dialect = self.dialect
         kind = action.kind
         if kind == "create_org_unit":
@@ -167,14 +168,16 @@ class ScimBackend:
             group = self._create(GROUPS, mapping.group_body(unit, None, dialect), lookup)
             with self._lock:
                 self._group_ids[unit.key] = str(group["id"])
-            return str(group["id"])
+            return str(group["id"]), None
         if kind == "create_user":
             person = _need(people, action.employee_id, "person")
             lookup = dialect.employee_id_filter(person.employee_id)
             user = self._create(USERS, mapping.user_body(person, dialect), lookup)
             with self._lock:
                 self._user_ids[person.employee_id] = str(user["id"])
-            return str(user["id"])
+            # Only a fresh create response carries it; a user found after an uncertain POST
+            # does not, and its sheet then points to Speakap's admin console.
+            return str(user["id"]), mapping.invite_code(user, dialect)
         user_id = self._user_id(action)
         if kind == "adopt_user":
             employee_id = _need_str(action.employee_id, "employee id")
@@ -203,7 +206,7 @@ class ScimBackend:
             self._delete(user_id)
         else:
             raise ValueError(f"unknown action kind {kind}")
-        return None
+        return None, None
 
     def _create(self, endpoint: str, body: dict[str, Any], lookup: str) -> dict[str, Any]:
         """POST, or (on 409) the resource an earlier, interrupted apply already created: one

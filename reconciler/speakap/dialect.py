@@ -12,7 +12,9 @@ How a person travels (defaults):
 - email -> ``emails[primary]`` (type work); phone -> ``phoneNumbers`` (type mobile, E.164);
 - login -> ``userName`` and the bag's ``login`` (email when there is one, else employee id);
 - the sync's marker -> bag ``managedBy: speakap-sync`` on every user it created or adopted;
-- the invitation channel -> bag ``inviteChannel`` on create.
+- the invitation channel -> bag ``inviteChannel`` on create;
+- the one-time activation code of a printable invite <- bag ``inviteCode``, which the server
+  issues and returns in the create response only (never sent, never read back, never stored).
 
 An org unit is a Group: key -> ``externalId``, name -> ``displayName``, kind / parent key /
 visibility -> the Speakap group extension. Memberships are Group ``members``.
@@ -50,6 +52,8 @@ class Dialect:
     marker_attribute: str = "managedBy"  # in the bag
     marker_value: str = "speakap-sync"
     invite_attribute: str = "inviteChannel"  # in the bag, written on create
+    # In the bag of a create response: the one-time code Speakap issued for a printable invite.
+    invite_code_attribute: str = "inviteCode"
     group_kind_attribute: str = "kind"  # in the group extension
     group_parent_attribute: str = "parent"  # in the group extension: the parent's key
     group_visibility_attribute: str = "visibility"  # in the group extension

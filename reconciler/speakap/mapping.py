@@ -186,6 +186,16 @@ def live_user(resource: Mapping[str, Any], dialect: Dialect) -> LiveUser:
     )
 
 
+def invite_code(resource: Mapping[str, Any], dialect: Dialect) -> str | None:
+    """The one-time activation code the server issued with a created user (a printable
+    invite), if the create response carries one."""
+    bag = resource.get(dialect.bag_urn)
+    code = bag.get(dialect.invite_code_attribute) if isinstance(bag, Mapping) else None
+    if not isinstance(code, str) or not code.strip():
+        return None
+    return code.strip()
+
+
 def _employee_id(resource: Mapping[str, Any], dialect: Dialect) -> str | None:
     if dialect.employee_id_attribute == "externalId":
         value = resource.get("externalId")

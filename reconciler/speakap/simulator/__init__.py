@@ -9,6 +9,9 @@ In tests and in the demo::
         sim.invitations()        # the invitations sent, by channel
         sim.advance_clock(days=31)
 
+A printable invite's one-time code comes back once, in the create response's bag;
+``POST /_sim/activate {"login": ..., "code": ...}`` redeems it once (as the app would).
+
 From the command line: ``speakap-sync simulator --port 8765 --data network.json``.
 """
 
@@ -62,8 +65,8 @@ class SimulatorHandle:
         return self.server.counters
 
     def invitations(self) -> list[dict[str, Any]]:
-        with self.network.lock:
-            return list(self.network.invitations)
+        """The invitations sent (without the hashes of printable invites' one-time codes)."""
+        return self.network.public_invitations()
 
     def advance_clock(self, *, days: float = 0, seconds: float = 0) -> None:
         self.network.advance_clock(days * 86400 + seconds)

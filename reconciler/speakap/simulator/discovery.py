@@ -146,6 +146,8 @@ def bag_schema(dialect: Dialect) -> Json:
             _attr(dialect.login_attribute),
             _attr(dialect.marker_attribute),
             _attr(dialect.invite_attribute, canonical=["email", "sms", "printable"]),
+            # issued by the server for a printable invite; only in the create response
+            _attr(dialect.invite_code_attribute, mutability="readOnly", returned="request"),
         ],
     )
 

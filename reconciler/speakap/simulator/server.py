@@ -1,7 +1,8 @@
 """The simulator's HTTP face: a threaded stdlib server speaking Speakap's SCIM dialect.
 
 SCIM lives under ``/scim/v2``; ``/_sim/...`` is the inspection and admin API for tests and the
-demo (state, invitations, clock, recovering a deleted user, knobs). Both need the bearer token.
+demo (state, invitations, redeeming a printable invite's one-time code, clock, recovering a
+deleted user, knobs). Both need the bearer token.
 
 Knobs (:class:`Knobs`, changeable while running): latency per request, a rate limit answered
 with 429 + Retry-After, a fault rate (a 500 before the request is processed; or, after it is
@@ -317,10 +318,16 @@ class _Handler(BaseHTTPRequestHandler):
         network = server.network
         try:
             if method == "GET" and path == "/_sim/state":
-                self._send(200, {**network.dump(), "now": network.now().isoformat()})
+                state = network.dump(with_secrets=False)
+                self._send(200, {**state, "now": network.now().isoformat()})
             elif method == "GET" and path == "/_sim/invitations":
-                with network.lock:
-                    self._send(200, {"invitations": list(network.invitations)})
+                self._send(200, {"invitations": network.public_invitations()})
+            elif method == "POST" and path == "/_sim/activate":
+                body = _body(raw)
+                login, code = body.get("login"), body.get("code")
+                if not isinstance(login, str) or not isinstance(code, str):
+                    raise ScimProblem(400, "login and code (strings) are required", "invalidValue")
+                self._send(200, network.activate(login, code))
             elif method == "GET" and path == "/_sim/stats":
                 with server.lock:
                     stats = asdict(server.counters)

@@ -7,13 +7,18 @@ response can be serialised outside the lock. Speakap behaviour:
   its groups, and ``recover`` restores it (with its memberships) until then. After the grace
   period it is purged: ``delete`` keeps the names (and the external id), ``anonymize`` keeps
   neither; both drop userName, job title, emails and phones.
-- A user created with the bag's invite channel gets an invitation by that channel.
+- A user created with the bag's invite channel gets an invitation by that channel. A printable
+  invite gets a one-time activation code (``secrets``), returned in the bag of the create
+  response only; the network keeps a salted hash of it, and ``activate`` redeems it once.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
+import secrets
 import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -196,9 +201,14 @@ class Network:
             resource["meta"] = self._meta(kind, resource["id"], 1, created=None)
             self._store(kind, resource, previous=None)
             self._order[kind] = None
-            if kind == "Users":
-                self._invite(resource)
-            return self._published(kind, resource)
+            code = self._invite(resource) if kind == "Users" else None
+            published = self._published(kind, resource)
+            if code is None:
+                return published
+            # The one-time code travels in this response only (never stored, never read back).
+            bag_urn = self.dialect.bag_urn
+            bag = {**(published.get(bag_urn) or {}), self.dialect.invite_code_attribute: code}
+            return {**published, bag_urn: bag}
 
     def replace(
         self, kind: Kind, resource_id: str, body: Mapping[str, Any], if_match: str | None
@@ -300,6 +310,11 @@ class Network:
             raise ScimProblem(400, f"schemas must include {core}", "invalidSyntax")
         resource = {k: v for k, v in body.items() if k not in _READ_ONLY and k != "password"}
         resource["id"] = resource_id
+        bag = resource.get(self.dialect.bag_urn)
+        if isinstance(bag, dict) and self.dialect.invite_code_attribute in bag:
+            # read-only: issued by the server, never taken from a client
+            bag = {k: v for k, v in bag.items() if k != self.dialect.invite_code_attribute}
+            resource[self.dialect.bag_urn] = bag
         for key in [k for k in resource if k.startswith("urn:")]:
             if not isinstance(resource[key], dict):
                 raise ScimProblem(400, f"{key} must be an object", "invalidValue")
@@ -385,11 +400,12 @@ class Network:
         updated["meta"] = self._next_meta("Groups", group)
         self._store("Groups", updated, previous=group)
 
-    def _invite(self, user: Json) -> None:
+    def _invite(self, user: Json) -> str | None:
+        """Record the invitation of a new user; returns the one-time code of a printable one."""
         bag = user.get(self.dialect.bag_urn) or {}
         channel = bag.get(self.dialect.invite_attribute)
         if channel not in ("email", "sms", "printable"):
-            return
+            return None
         to: str | None = None
         if channel == "email":
             to = next((e.get("value") for e in user.get("emails") or () if e.get("value")), None)
@@ -397,21 +413,59 @@ class Network:
             to = next(
                 (p.get("value") for p in user.get("phoneNumbers") or () if p.get("value")), None
             )
-        self.invitations.append(
-            {
-                "user_id": user["id"],
-                "external_id": user.get("externalId"),
-                "user_name": user.get("userName"),
-                "channel": channel,
-                "to": to,
-                "at": self.now().isoformat(),
-            }
-        )
+        invitation: Json = {
+            "user_id": user["id"],
+            "external_id": user.get("externalId"),
+            "user_name": user.get("userName"),
+            "channel": channel,
+            "to": to,
+            "at": self.now().isoformat(),
+        }
+        code = None
+        if channel == "printable":
+            code = one_time_code()
+            salt = secrets.token_hex(16)
+            invitation |= {"code_salt": salt, "code_hash": _code_hash(salt, code)}
+            invitation["activated_at"] = None
+        self.invitations.append(invitation)
+        return code
+
+    def public_invitations(self) -> list[Json]:
+        """The invitations as inspection shows them: without the codes' salted hashes."""
+        with self.lock:
+            return [_public(i) for i in self.invitations]
+
+    def activate(self, login: str, code: str) -> Json:
+        """Redeem the one-time code of a printable invite, as the app would on first sign-in:
+        403 for a wrong login or code, 410 once the code has been used."""
+        wanted = _normalized(code)
+        with self.lock:
+            for invitation in reversed(self.invitations):
+                if "code_hash" not in invitation:
+                    continue
+                if str(invitation.get("user_name") or "").lower() != login.strip().lower():
+                    continue
+                digest = _code_hash(str(invitation["code_salt"]), wanted)
+                if not hmac.compare_digest(digest, str(invitation["code_hash"])):
+                    continue
+                if invitation.get("activated_at"):
+                    raise ScimProblem(410, "this one-time code has already been used")
+                invitation["activated_at"] = self.now().isoformat()
+                self.changes += 1
+                return {
+                    "user_id": invitation["user_id"],
+                    "activated_at": invitation["activated_at"],
+                }
+            raise ScimProblem(403, "wrong login or one-time code")
 
     # -- persistence -------------------------------------------------------------------------
 
-    def dump(self) -> Json:
+    def dump(self, *, with_secrets: bool = True) -> Json:
+        """The whole state; ``with_secrets=False`` leaves out the codes' hashes (inspection)."""
         with self.lock:
+            invitations = (
+                list(self.invitations) if with_secrets else [_public(i) for i in self.invitations]
+            )
             return {
                 "network": asdict(self.settings),
                 "clock_offset": self.clock_offset,
@@ -419,7 +473,7 @@ class Network:
                 "groups": list(self.groups.values()),
                 "deleted": [asdict(d) for d in self.deleted.values()],
                 "purged": list(self.purged),
-                "invitations": list(self.invitations),
+                "invitations": invitations,
             }
 
     def save(self, path: Path) -> None:
@@ -456,3 +510,26 @@ class Network:
         resource["meta"] = meta or self._meta(kind, resource_id, 1, created=None)
         self._store(kind, resource, previous=None)
         self._order[kind] = None
+
+
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed
+_SECRET_FIELDS = ("code_salt", "code_hash")
+
+
+def one_time_code(length: int = 8) -> str:
+    """A random one-time activation code, grouped in fours for reading (``ABCD-EF23``)."""
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(length))
+    return "-".join(raw[i : i + 4] for i in range(0, length, 4))
+
+
+def _normalized(code: str) -> str:
+    """A code as typed: case, spaces and dashes do not matter."""
+    return "".join(c for c in code.upper() if c.isalnum())
+
+
+def _code_hash(salt: str, code: str) -> str:
+    return hashlib.sha256(f"{salt}:{_normalized(code)}".encode()).hexdigest()
+
+
+def _public(invitation: Json) -> Json:
+    return {k: v for k, v in invitation.items() if k not in _SECRET_FIELDS}

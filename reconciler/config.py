@@ -162,6 +162,7 @@ class SourceConfig:
     phone_region: str = "NL"
     default_language: str | None = None
     user_shards: int = 256
+    split_infix: bool = False  # "van der Berg" in the family-name column -> infix + family name
 
     def field_columns(self) -> dict[str, str]:
         """Every field a row carries (canonical and extra) -> its HR column header."""
@@ -250,6 +251,7 @@ def parse_source(doc: Mapping[str, Any]) -> SourceConfig:
         phone_region=str(doc.get("phone_region", "NL")),
         default_language=doc.get("default_language"),
         user_shards=int(output.get("user_shards", 256)),
+        split_infix=bool(doc.get("split_infix", False)),
     )
 
 

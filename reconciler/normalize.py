@@ -86,6 +86,43 @@ def parse_date(text: str, formats: tuple[str, ...], serial: bool) -> date | None
     return None
 
 
+# Dutch and Flemish tussenvoegsels, as whole leading words of a family name (lower case, with a
+# straight apostrophe). Deliberately without foreign particles (da, le, di, von...): "Le Thi" is
+# more often a family name than an infix.
+TUSSENVOEGSELS: frozenset[str] = frozenset(
+    {
+        "van", "van de", "van den", "van der", "van het", "van 't", "van ter", "van ten",
+        "de", "den", "der", "des", "het", "'t", "ter", "ten", "te",
+        "in de", "in den", "in der", "in het", "in 't",
+        "op de", "op den", "op der", "op het", "op 't", "op ten",
+        "uit de", "uit den", "uit het", "uit 't", "uit te de",
+        "aan de", "aan den", "aan der", "aan het", "aan 't",
+        "bij de", "bij den", "bij het", "bij 't",
+        "onder de", "onder den", "onder het", "onder 't",
+        "over de", "over den", "over het", "over 't",
+        "voor de", "voor den", "voor het", "voor 't", "voor in 't",
+    }
+)  # fmt: skip
+_LONGEST_INFIX = max(len(t.split()) for t in TUSSENVOEGSELS)
+
+
+def split_infix(family_name: str) -> tuple[str | None, str]:
+    """``("van der", "Berg")`` from ``"Van der Berg"``; ``(None, name)`` when nothing splits.
+
+    The longest leading run of whole words that is a tussenvoegsel (case-insensitive; ’ counts
+    as ') becomes the infix, in lower case as Dutch writes it after a given name. At least one
+    word always stays the family name, and it is not a tussenvoegsel itself: ``"de"``, ``"Van"``
+    or ``"van der"`` alone are left as they are.
+    """
+    words = family_name.split()
+    for n in range(min(_LONGEST_INFIX, len(words) - 1), 0, -1):
+        infix = " ".join(words[:n]).lower().replace("’", "'")
+        rest = " ".join(words[n:])
+        if infix in TUSSENVOEGSELS and rest.lower().replace("’", "'") not in TUSSENVOEGSELS:
+            return infix, rest
+    return None, family_name
+
+
 def normalize_row(raw: RawRow, source: SourceConfig, *, serial_dates: bool = False) -> Row:
     errors: list[str] = [raw.error] if raw.error else []
     warnings: list[str] = []
@@ -99,6 +136,10 @@ def normalize_row(raw: RawRow, source: SourceConfig, *, serial_dates: bool = Fal
         errors.append("no employee id")
     if "given_name" not in fields or "family_name" not in fields:
         errors.append("no name (given and family name are required)")
+    elif source.split_infix and "infix" not in fields:
+        infix, family = split_infix(fields["family_name"])
+        if infix is not None:
+            fields["infix"], fields["family_name"] = infix, family
     invalid = _contact(fields, source, errors, warnings)
     if "language" in fields:
         fields["language"] = fields["language"].lower()

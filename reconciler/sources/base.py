@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,3 +44,21 @@ def cell_text(value: object) -> str | None:
         return str(int(value)) if value.is_integer() else repr(value)
     text = str(value).strip()
     return text or None
+
+
+# Byte-order marks of encodings no reader supports, longest first (UTF-32-LE starts like UTF-16-LE).
+_FOREIGN_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+SUPPORTED = "save the export as UTF-8 or cp1252"
+
+
+def foreign_bom(head: bytes) -> str | None:
+    """The name of an unsupported encoding announced by the file's first bytes, if any."""
+    for bom, name in _FOREIGN_BOMS:
+        if head.startswith(bom):
+            return name
+    return None

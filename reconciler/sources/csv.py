@@ -4,15 +4,48 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 from reconciler.errors import InputError
-from reconciler.sources.base import Export, RawRow
+from reconciler.sources.base import SUPPORTED, Export, RawRow, foreign_bom
 
 _DELIMITERS = (";", ",", "\t")
 _CHUNK = 1 << 20
+# Control bytes no text export holds (tab, LF, CR, VT, FF and DOS's end-of-file 0x1A are fine):
+# NUL is how UTF-16 without a BOM and binary files show themselves.
+_BINARY = re.compile(rb"[\x00-\x08\x0e-\x19\x1b-\x1f]")
+
+
+def check_text(path: Path) -> None:
+    """Refuse a file that is not text in a readable encoding, naming its line.
+
+    Without this, cp1252 (which maps nearly every byte) would "decode" UTF-16 or a binary file
+    into a garbled header, reported as a missing column. One pass, chunked, at C speed.
+    """
+    lines = 0
+    with path.open("rb") as handle:
+        head = handle.read(4)
+        if name := foreign_bom(head):
+            raise InputError(
+                f"undecodable: unsupported encoding {name} (byte-order mark); {SUPPORTED}",
+                file=path,
+                line=1,
+            )
+        handle.seek(0)
+        while chunk := handle.read(_CHUNK):
+            found = _BINARY.search(chunk)
+            if found:
+                byte = chunk[found.start()]
+                raise InputError(
+                    f"undecodable: byte 0x{byte:02x} is binary data, not text in a supported "
+                    f"encoding (UTF-8, cp1252); {SUPPORTED}",
+                    file=path,
+                    line=lines + chunk.count(b"\n", 0, found.start()) + 1,
+                )
+            lines += chunk.count(b"\n")
 
 
 def detect_encoding(path: Path) -> str:
@@ -27,7 +60,8 @@ def detect_encoding(path: Path) -> str:
     failure = _decodes(path, "cp1252")
     if failure is not None:
         raise InputError(
-            "cannot decode the file as UTF-8 or cp1252 (set `encoding` in source.yaml)",
+            "undecodable: cannot decode the file as UTF-8 or cp1252 (set `encoding` in "
+            "source.yaml)",
             file=path,
             line=failure,
         )
@@ -59,6 +93,7 @@ def _detect_delimiter(header_line: str) -> str:
 
 
 def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None = None) -> Export:
+    check_text(path)
     enc = encoding or detect_encoding(path)
     handle = path.open(encoding=enc, newline="", errors="strict")
     try:

@@ -8,14 +8,24 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import InputError
-from reconciler.sources.base import Export, RawRow, cell_text
+from reconciler.sources.base import Export, RawRow, cell_text, foreign_bom
 
 
 def read_json(path: Path, *, key: str | None = None) -> Export:
+    raw = path.read_bytes()
+    if name := foreign_bom(raw[:4]):
+        raise InputError(
+            f"undecodable: unsupported encoding {name} (byte-order mark); save it as UTF-8",
+            file=path,
+            line=1,
+        )
     try:
-        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+        data = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as err:
-        raise InputError(f"JSON export is not UTF-8: {err.reason}", file=path) from None
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise InputError(
+            f"undecodable: the JSON export is not UTF-8 ({err.reason})", file=path, line=line
+        ) from None
     except json.JSONDecodeError as err:
         raise InputError(f"invalid JSON: {err.msg}", file=path, line=err.lineno) from None
     records = _records(data, key, path)

@@ -91,7 +91,7 @@ def test_an_undecodable_export_fails_cleanly(
     export.write_bytes(to_csv([employee("000100")]) + b"000101;\x81\x8d;x\r\n")
     assert run(["render", str(export), "--state-dir", str(state_dir)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {export}:3: cannot decode")
+    assert err.startswith(f"error: {export}:3: undecodable: cannot decode")
     assert "Traceback" not in err
     assert snapshot_dir(state_dir) == before
 

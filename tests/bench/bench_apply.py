@@ -17,6 +17,7 @@ from pathlib import Path
 
 from reconciler.model import Person
 from reconciler.speakap.simulator import run_simulator
+from tests.bench.bench_plan import quiet
 from tests.reconcile.conftest import person
 from tests.reconcile.world import World
 
@@ -33,31 +34,33 @@ def main() -> None:
         os.environ["SPEAKAP_URL"] = sim.url
         os.environ["SPEAKAP_TOKEN"] = "bench"
         world = World(Path(tmp), sim.url, "bench")
-        world.sync(staff(125), "day 0")  # unthrottled setup
-        # 250 hires (create + 2 memberships each) and 125 transfers (add + remove): 1,000
-        world.commit(staff(125, unit="store-02") + staff(250, start=125), "day 1")
-        (world.state / "speakap.yaml").write_text(
-            f"rate_limit: {RATE}\nconcurrency: 8\n"
-            "retries:\n  attempts: 8\n  base_delay: 0.05\n  max_delay: 1\n"
-        )
-        world.repo.git.add("-A", ".")
-        world.repo.index.commit("client paced at 50 requests/s")
-        assert world.plan() == 2
-        actions = len(world.plan_json()["actions"])
-        sim.knobs.latency = LATENCY
-        sim.knobs.rate_limit = RATE
-        before, throttled = sim.counters.requests, sim.counters.throttled
-        start = time.perf_counter()
-        code = world.apply("--output", "json")
-        elapsed = time.perf_counter() - start
-        requests = sim.counters.requests - before
-        ideal = requests / RATE
-        sim.knobs.rate_limit = None
-        sim.knobs.latency = 0.0
-        converged = world.plan() == 0
+        with quiet():  # the commands' plan views and JSON summary: only figures are printed
+            world.sync(staff(125), "day 0")  # unthrottled setup
+            # 250 hires (create + 2 memberships each) and 125 transfers (add + remove): 1,000
+            wanted = staff(125, unit="store-02") + staff(250, start=125)
+            world.commit(wanted, "day 1")
+            (world.state / "speakap.yaml").write_text(
+                f"rate_limit: {RATE}\nconcurrency: 8\n"
+                "retries:\n  attempts: 8\n  base_delay: 0.05\n  max_delay: 1\n"
+            )
+            world.repo.git.add("-A", ".")
+            world.repo.index.commit("client paced at 50 requests/s")
+            assert world.plan() == 2
+            actions = len(world.plan_json()["actions"])
+            sim.knobs.latency = LATENCY
+            sim.knobs.rate_limit = RATE
+            before, throttled = sim.counters.requests, sim.counters.throttled
+            start = time.perf_counter()
+            code = world.apply("--output", "json")
+            elapsed = time.perf_counter() - start
+            requests = sim.counters.requests - before
+            ideal = requests / RATE
+            sim.knobs.rate_limit = None
+            sim.knobs.latency = 0.0
+            converged = world.plan() == 0
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
-            f"apply: {actions} actions, exit {code}, {requests} requests "
+            f"apply: {len(wanted)} users, {actions} actions, exit {code}, {requests} requests "
             f"({sim.counters.throttled - throttled} answered 429), {elapsed:.2f} s; "
             f"requests/50 = {ideal:.2f} s, ratio {elapsed / ideal:.3f} (target <= 1.15); "
             f"converged {converged}; peak RSS {peak:.0f} MiB"

@@ -263,7 +263,7 @@ def _markdown_head(plan: Plan) -> str:
     lines = [
         "## speakap-sync plan",
         "",
-        f"{len(plan.actions)} actions · desired state {commit} · "
+        f"{_plural(len(plan.actions), 'action')} · desired state {commit} · "
         f"live `{plan.live_fingerprint[:19]}…`",
         "",
         "| joins | moves | leaves | updates | blocked |",
@@ -278,14 +278,14 @@ def _markdown_head(plan: Plan) -> str:
             lines.append(f"> :warning: Overridden with `--allow-mass-changes` — {guard.message()}")
     other = [
         f"{counts['adopt_user']} adopted",
-        f"{counts['create_org_unit']} new org units",
-        f"{counts['add_membership']} memberships added",
+        _plural(counts["create_org_unit"], "new org unit"),
+        f"{_plural(counts['add_membership'], 'membership')} added",
         f"{counts['remove_membership']} removed",
-        f"{plan.managed_users} managed users",
+        _plural(plan.managed_users, "managed user"),
         f"{plan.unmanaged_users} unmanaged (never touched)",
     ]
     if plan.protected_skipped:
-        other.append(f"{len(plan.protected_skipped)} protected accounts kept")
+        other.append(f"{_plural(len(plan.protected_skipped), 'protected account')} kept")
     if plan.first_run:
         other.append("first run: no last-applied state, no membership removed")
     lines += ["", " · ".join(other), ""]

@@ -79,6 +79,15 @@ def test_plan_md_has_summary_first_and_masks_pii_by_default() -> None:
     shown = render_markdown(plan, show_pii=True)  # type: ignore[arg-type]
     assert "new.hire@example.com" in shown and "+31612345678" in shown
     assert "<summary><b>store-01</b>" in text
+    assert "8 actions · desired state uncommitted" in text
+
+
+def test_plan_md_counts_read_in_the_singular_when_there_is_one() -> None:
+    before = desired(person("E1"))
+    plan = compute_plan(desired(person("E1", unit="store-02")), live_as_desired(before), before)
+    text = render_markdown(plan)
+    assert "2 actions · " in text
+    assert "0 new org units · 1 membership added · 1 removed · 1 managed user · " in text
 
 
 def test_masking_keeps_only_a_hint() -> None:

@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -413,9 +413,27 @@ def display_name(fields: Mapping[str, Any]) -> str:
     return " ".join(str(fields[k]) for k in _NAME_FIELDS if fields.get(k))
 
 
-def names_of(people: Iterable[Person]) -> dict[str, str]:
-    """Employee id -> display name, for ``print_plan`` (names are not masked, like plan.md)."""
-    return {p.employee_id: display_name(p.profile()) for p in people}
+def names_of(people: Iterable[Person]) -> Mapping[str, str]:
+    """Employee id -> display name, for ``print_plan`` (names are not masked, like plan.md).
+
+    Lazy: a name is only put together when the view shows that person, which on a plan of
+    300,000 people is a few dozen.
+    """
+    return _Names({p.employee_id: p for p in people})
+
+
+class _Names(Mapping[str, str]):
+    def __init__(self, people: dict[str, Person]) -> None:
+        self._people = people
+
+    def __getitem__(self, employee_id: str) -> str:
+        return display_name(self._people[employee_id].profile())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._people)
+
+    def __len__(self) -> int:
+        return len(self._people)
 
 
 def print_plan(
@@ -468,7 +486,7 @@ def print_plan(
         + " · ".join(f"{n} {kind}" for kind, n in counts.items() if n),
         highlight=False,
     )
-    view = _TerminalView(plan, dict(names or {}), show_pii, per_unit)
+    view = _TerminalView(plan, names or {}, show_pii, per_unit)
     view.print_org_units(console)
     view.print_units(console, units)
 
@@ -480,16 +498,15 @@ def _more(n: int) -> str:
 class _TerminalView:
     """One pass over the actions, grouped per business unit, then per person and category."""
 
-    def __init__(self, plan: Plan, names: dict[str, str], show_pii: bool, per_unit: int) -> None:
+    def __init__(self, plan: Plan, names: Mapping[str, str], show_pii: bool, per_unit: int) -> None:
         self.show_pii = show_pii
         self.per_unit = per_unit
         self.names = names
         self.new_units: list[Action] = []
         # unit -> category -> employee id -> that person's actions in the category
-        self.units: dict[str, dict[str, dict[str, list[Action]]]] = defaultdict(
-            lambda: defaultdict(lambda: defaultdict(list))
-        )
+        self.units: dict[str, dict[str, dict[str, list[Action]]]] = {}
         created = {a.employee_id for a in plan.actions if a.kind == "create_user"}
+        units = plan.business_units
         for action in plan.actions:
             if action.kind == "create_org_unit":
                 self.new_units.append(action)
@@ -498,12 +515,8 @@ class _TerminalView:
             category = _CATEGORY_OF[action.kind]
             if category == _MOVING and eid in created:
                 continue  # a joiner's memberships are part of joining, as in the summary
-            if action.kind in ("create_user", "update_user") and action.after:
-                name = display_name(action.after)
-                if name and action.kind == "create_user":
-                    self.names.setdefault(eid, name)
-            unit = plan.business_units.get(eid, _NO_UNIT)
-            self.units[unit][category][eid].append(action)
+            unit = self.units.setdefault(units.get(eid, _NO_UNIT), {})
+            unit.setdefault(category, {}).setdefault(eid, []).append(action)
 
     def print_org_units(self, console: Console) -> None:
         if not self.new_units:
@@ -545,7 +558,8 @@ class _TerminalView:
         return escape(separator.join(items) + _more(len(ids) - self.per_unit))
 
     def _item(self, category: str, eid: str, actions: list[Action]) -> str:
-        name = self.names.get(eid)
+        created = [a.after for a in actions if a.kind == "create_user" and a.after]
+        name = display_name(created[0]) if created else self.names.get(eid)
         who = f"{name} ({eid})" if name else eid
         if category == _MOVING:
             adds = [f"+{a.org_unit}" for a in actions if a.kind == "add_membership"]

@@ -7,6 +7,8 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 
 from reconciler.errors import ConfigError
@@ -19,6 +21,7 @@ from reconciler.planfile import (
     print_plan,
     read_plan,
     render_markdown,
+    summarize,
     validate_json,
     write_plan,
 )
@@ -171,3 +174,37 @@ def test_a_plan_without_changes_says_so_in_the_terminal() -> None:
     out = terminal(compute_plan(state, live_as_desired(state), state))
     assert "No changes. Live Speakap matches the desired state." in out
     assert "actions:" not in out
+
+
+_SOMEONE = st.tuples(st.sampled_from(["store-01", "store-02"]), st.sampled_from(["Clerk", "Boss"]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from([f"E{i}" for i in range(12)]), _SOMEONE, max_size=12),
+    st.dictionaries(st.sampled_from([f"E{i}" for i in range(12)]), _SOMEONE, max_size=12),
+)
+def test_the_per_unit_tallies_add_up_to_the_summary_table(
+    yesterday: dict[str, tuple[str, str]], today: dict[str, tuple[str, str]]
+) -> None:
+    """Hires, leavers, transfers and updates in any mix: the sections agree with the table."""
+
+    def state(people: dict[str, tuple[str, str]]) -> object:
+        return desired(*(person(e, unit=u, job_title=t) for e, (u, t) in sorted(people.items())))
+
+    before = state(yesterday)
+    plan = compute_plan(state(today), live_as_desired(before), before)  # type: ignore[arg-type]
+    out = terminal(plan, units=10, per_unit=1)
+    totals = dict.fromkeys(("joining", "moving", "leaving", "updated"), 0)
+    for line in out.splitlines():
+        if " — " in line:
+            for part in line.split(" — ", 1)[1].split(", "):
+                n, category = part.split(" ", 1)
+                totals[category] += int(n)
+    s = summarize(plan)
+    assert totals == {
+        "joining": s.joins,
+        "moving": s.moves,
+        "leaving": s.leaves,
+        "updated": s.updates,
+    }

@@ -38,6 +38,9 @@ class ApplySummary:
     results: tuple[ActionResult, ...]
     skipped: tuple[str, ...] = ()  # done according to the journal of an earlier run
     kinds: dict[str, str] = field(default_factory=dict)  # action id -> kind
+    # False when live state could not be re-read after failures: some reported failures may
+    # have landed after all (the next plan tells).
+    failures_confirmed: bool = True
 
     @property
     def failures(self) -> tuple[ActionResult, ...]:
@@ -66,6 +69,7 @@ class ApplySummary:
             "skipped": len(self.skipped),
             "counts": self.counts(),
             "failures": [{"action": r.action_id, "reason": r.detail} for r in self.failures],
+            "failures_confirmed": self.failures_confirmed,
         }
 
 
@@ -114,6 +118,8 @@ def apply_plan(
                 if on_result:
                     on_result(result)
             results.extend(blocked)
+            if not todo:  # every action of the phase waited on a create that failed
+                continue
             runner = _PhaseRun(
                 phase, len(todo), pool, backend, people, units, journal, progress, on_result
             )

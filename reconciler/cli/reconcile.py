@@ -6,10 +6,11 @@ backend), last-applied state (git) -> ``compute_plan`` -> outputs, or -> ``apply
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -30,7 +31,7 @@ from reconciler.apply import (
 )
 from reconciler.backend import Backend
 from reconciler.cli.app import app
-from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, BlockedError
+from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, BlockedError, SyncError
 from reconciler.journal import Journal, done_actions, plan_id
 from reconciler.lock import ApplyLock, network_lock_path
 from reconciler.model import ActionResult, DesiredState
@@ -61,7 +62,7 @@ def plan(
     with _opened(state_dir, PlanOptions(allow_mass_changes=allow_mass_changes)) as inputs:
         pass  # the plan is computed: the connection is no longer needed
     written = planfile.write_plan(inputs.plan, out, show_pii=show_pii)
-    planfile.print_plan(inputs.plan, Console(), show_pii=show_pii)
+    planfile.print_plan(inputs.plan, Console(), show_pii=show_pii, names=inputs.names())
     Console(stderr=True).print(f"wrote {written[0]} and {written[1]}", highlight=False)
     _raise_if_blocked(inputs.plan)
     changes = inputs.plan.has_changes and detailed_exitcode
@@ -95,7 +96,7 @@ def apply(
         if reviewed is not None:
             check_stale(reviewed, current)
         else:
-            planfile.print_plan(current, err)
+            planfile.print_plan(current, err, names=inputs.names())
         _raise_if_blocked(current)
         if reviewed is None and current.has_changes and not auto_approve:
             typer.confirm("Apply these changes?", abort=True, err=True)
@@ -123,6 +124,12 @@ class _Inputs:
     backend: Backend
     plan: Plan
     settings: Any
+    last_applied: DesiredState | None = None
+
+    def names(self) -> Mapping[str, str]:
+        """Display names for the reviewer's view, leavers (only in last-applied) included."""
+        last = self.last_applied.people if self.last_applied else ()
+        return planfile.names_of(itertools.chain(last, self.desired.people))
 
 
 def _settings(state_dir: Path) -> ConnectionSettings:
@@ -150,7 +157,7 @@ def _opened(
             live = fetching.result()
         computed = compute_plan(desired, live, last, options=options)
         computed = replace(computed, desired_commit=gitstate.desired_commit(state_dir))
-        yield _Inputs(state_dir, desired, backend, computed, settings)
+        yield _Inputs(state_dir, desired, backend, computed, settings, last)
     finally:
         backend.close()
 
@@ -191,10 +198,24 @@ def _execute(
                 on_result=seen,
             )
         if not summary.ok:  # a failure may have landed after all: look again before reporting
-            last = gitstate.read_last_applied(inputs.state_dir)
-            fresh = compute_plan(inputs.desired, inputs.backend.fetch_snapshot(), last)
-            summary = confirm_failures(summary, fresh.ids(), journal)
+            summary = _confirm(inputs, summary, journal, err)
         return summary
+
+
+def _confirm(
+    inputs: _Inputs, summary: ApplySummary, journal: Journal, err: Console
+) -> ApplySummary:
+    """Re-read live state to confirm failures; when that read fails too, report the summary
+    as it stands (marked unconfirmed) rather than lose it."""
+    try:
+        live = inputs.backend.fetch_snapshot()
+    except SyncError as error:
+        journal.record("confirm_skipped", reason=str(error))
+        err.print(f"could not re-read live state to confirm the failures: {error}")
+        return replace(summary, failures_confirmed=False)
+    last = gitstate.read_last_applied(inputs.state_dir)
+    fresh = compute_plan(inputs.desired, live, last)
+    return confirm_failures(summary, fresh.ids(), journal)
 
 
 @contextmanager
@@ -262,8 +283,15 @@ def _print_summary(report: dict[str, Any], console: Console) -> None:
         console.print(
             f"  [red]failed[/red] {failure['action']}: {failure['reason']}", highlight=False
         )
-    for sheet in report["invite_sheets"]:
-        console.print(f"printable invites: {sheet}", highlight=False)
+    if not report["failures_confirmed"]:
+        console.print(
+            "  (live state could not be re-read: some of these may have landed; plan again)",
+            highlight=False,
+        )
+    sheets = report["invite_sheets"]
+    if sheets:
+        folder = Path(sheets[0]).parent
+        console.print(f"printable invites: {len(sheets)} sheet(s) in {folder}", highlight=False)
     without = report["printable_invites"]["code_in_admin_console"]
     if without:
         console.print(

@@ -154,19 +154,26 @@ def test_faults_and_429s_converge_and_the_summary_is_exact(
         world.commit(people, "day 0")
         rounds = []
         for _ in range(8):
-            code = world.plan()
+            code = _plan(world)
             if code == 0:
                 break
             planned = {a["id"] for a in world.plan_json()["actions"]}
             capsys.readouterr()
             code = world.apply("--output", "json")
-            summary = json.loads(capsys.readouterr().out)
+            printed = capsys.readouterr().out
+            if not printed:  # the fetch before any action failed: nothing was applied
+                assert code == 1
+                continue
+            summary = json.loads(printed)
             failed = {f["action"] for f in summary["failures"]}
             assert summary["done"] + summary["failed"] == len(planned)
             assert code == (1 if failed else 0)
-            world.plan()
+            _plan(world)
             remaining = {a["id"] for a in world.plan_json()["actions"]}
-            assert remaining == failed, "the summary said something else than what happened"
+            if summary["failures_confirmed"]:
+                assert remaining == failed, "the summary said something else than what happened"
+            else:  # the re-read failed too: failures are reported, some may have landed
+                assert remaining <= failed
             rounds.append((len(planned), len(failed)))
         print(
             "rounds (planned, failed):",
@@ -176,5 +183,15 @@ def test_faults_and_429s_converge_and_the_summary_is_exact(
             "429s",
             sim.counters.throttled,
         )
-        assert world.plan() == 0, rounds
+        assert _plan(world) == 0, rounds
         assert sim.counters.faults > 0 or sim.counters.throttled > 0  # faults really happened
+
+
+def _plan(world: World) -> int:
+    """Plan until the live read gets through the injected faults (a failed read is exit 1 and
+    writes no plan; it is not what this test is about)."""
+    for _ in range(5):
+        code = world.plan()
+        if code != 1:
+            return code
+    return code

@@ -196,7 +196,8 @@ def day2_rows() -> list[dict[str, str]]:
         rows.append(hire)
     by_id["001012"]["Vestiging"] = "S009"  # transfers
     by_id["001258"].update({"Vestiging": "S004", "Afdeling": "120", "Functie": "Medewerker vers"})
-    by_id["001020"]["Achternaam"] = "Bakker-" + by_id["001020"]["Achternaam"]  # name change
+    # A name change: Levi van der Veen takes a partner's name; HR updates infix and surname.
+    by_id["001020"].update({"Tussenvoegsel": "", "Achternaam": "Bakker"})
     by_id["001100"]["Datum uit dienst"] = "02-03-2026"  # last day yesterday: a leaver
     rows.remove(by_id["001110"])  # gone from the export: leavers
     rows.remove(by_id["001120"])

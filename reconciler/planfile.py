@@ -103,13 +103,20 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
     )
 
 
-def write_plan(plan: Plan, out_dir: Path, *, show_pii: bool = False) -> tuple[Path, Path]:
-    """Write ``plan.json`` and ``plan.md`` into ``out_dir`` (each atomically)."""
+def write_plan(
+    plan: Plan,
+    out_dir: Path,
+    *,
+    show_pii: bool = False,
+    names: Mapping[str, str] | None = None,
+) -> tuple[Path, Path]:
+    """Write ``plan.json`` and ``plan.md`` into ``out_dir`` (each atomically); ``names`` (see
+    ``names_of``) puts a name beside each employee id in plan.md."""
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / "plan.json"
     md_path = out_dir / "plan.md"
     _atomic_write(json_path, json.dumps(plan_to_json(plan), indent=1, sort_keys=False) + "\n")
-    _atomic_write(md_path, render_markdown(plan, show_pii=show_pii))
+    _atomic_write(md_path, render_markdown(plan, show_pii=show_pii, names=names))
     return json_path, md_path
 
 
@@ -234,10 +241,16 @@ def summarize(plan: Plan) -> Summary:
     )
 
 
-def render_markdown(plan: Plan, *, show_pii: bool = False, limit: int = COMMENT_LIMIT) -> str:
+def render_markdown(
+    plan: Plan,
+    *,
+    show_pii: bool = False,
+    limit: int = COMMENT_LIMIT,
+    names: Mapping[str, str] | None = None,
+) -> str:
     """The PR comment: summary table first, then one folded section per business unit."""
     head = _markdown_head(plan)
-    sections = _markdown_sections(plan, show_pii)
+    sections = _markdown_sections(plan, show_pii, names or {})
     note_template = (
         "\n_Truncated: {shown} of {total} business units shown in full. "
         "The full plan is in the `plan.json` artifact._\n"
@@ -294,7 +307,7 @@ def _markdown_head(plan: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _markdown_sections(plan: Plan, show_pii: bool) -> list[str]:
+def _markdown_sections(plan: Plan, show_pii: bool, names: Mapping[str, str]) -> list[str]:
     by_unit: dict[str, dict[str, list[Action]]] = defaultdict(lambda: defaultdict(list))
     for action in plan.actions:
         if action.kind == "create_org_unit":
@@ -314,7 +327,8 @@ def _markdown_sections(plan: Plan, show_pii: bool) -> list[str]:
             "",
         ]
         for who in sorted(people):
-            lines.append(_person_line(who, people[who], show_pii))
+            name = None if unit == _ORG else names.get(who)
+            lines.append(_person_line(who, people[who], show_pii, name))
         lines += ["", "</details>", ""]
         sections.append("\n".join(lines) + "\n")
     return sections
@@ -351,7 +365,9 @@ _VERB = {
 }
 
 
-def _person_line(who: str, actions: Iterable[Action], show_pii: bool) -> str:
+def _person_line(
+    who: str, actions: Iterable[Action], show_pii: bool, name: str | None = None
+) -> str:
     parts: list[str] = []
     adds: list[str] = []
     removes: list[str] = []
@@ -364,7 +380,8 @@ def _person_line(who: str, actions: Iterable[Action], show_pii: bool) -> str:
             parts.append(_describe(action, show_pii))
     if adds or removes:
         parts.append("memberships " + " ".join(adds + removes))
-    return f"- `{_mdescape(who)}` " + "; ".join(parts)
+    named = f" {_mdescape(name)}" if name else ""
+    return f"- `{_mdescape(who)}`{named} " + "; ".join(parts)
 
 
 def _describe(action: Action, show_pii: bool) -> str:

@@ -61,8 +61,9 @@ def plan(
     """Compare the desired state with live Speakap and write plan.json and plan.md."""
     with _opened(state_dir, PlanOptions(allow_mass_changes=allow_mass_changes)) as inputs:
         pass  # the plan is computed: the connection is no longer needed
-    written = planfile.write_plan(inputs.plan, out, show_pii=show_pii)
-    planfile.print_plan(inputs.plan, Console(), show_pii=show_pii, names=inputs.names())
+    names = inputs.names()
+    written = planfile.write_plan(inputs.plan, out, show_pii=show_pii, names=names)
+    planfile.print_plan(inputs.plan, Console(), show_pii=show_pii, names=names)
     Console(stderr=True).print(f"wrote {written[0]} and {written[1]}", highlight=False)
     _raise_if_blocked(inputs.plan)
     changes = inputs.plan.has_changes and detailed_exitcode

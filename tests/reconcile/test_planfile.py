@@ -150,6 +150,14 @@ def test_the_terminal_view_shows_a_day_of_changes_per_business_unit_by_name() ->
     assert "create_user:E4" not in out and "add_membership:" not in out  # no raw action ids
 
 
+def test_plan_md_names_movers_and_leavers_beside_their_employee_id() -> None:
+    plan = a_day_of_changes()
+    text = render_markdown(plan, names={"E1": "Jan van der Berg", "E3": "Piet de Vries"})
+    assert "- `E1` Jan van der Berg **update** phone" in text
+    assert "- `E3` Piet de Vries **delete**" in text
+    assert "- `E2` **update**" in text  # no name given: the id alone, as before
+
+
 def test_the_terminal_view_masks_a_new_phone_unless_asked() -> None:
     plan = a_day_of_changes()
     masked = terminal(plan)

@@ -3,13 +3,15 @@
 One file per reviewed plan (named by the plan's id), one record per line, ``fsync`` after each
 record, so a killed apply leaves a journal that says exactly which actions finished. A rerun
 with the same plan reads it and skips what is done. A torn last line (the process died in the
-middle of a write) is ignored.
+middle of a write), or any other damaged line, is skipped with a warning (see ``read_journal``).
+Each line matches ``schemas/journal.schema.json``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
 from collections.abc import Iterable
@@ -19,6 +21,8 @@ from types import TracebackType
 from typing import Any, Self
 
 from reconciler.model import ActionResult
+
+log = logging.getLogger(__name__)
 
 
 def plan_id(action_ids: Iterable[str], desired_commit: str | None) -> str:
@@ -73,19 +77,56 @@ class Journal:
 
 
 def read_journal(path: Path) -> list[dict[str, Any]]:
-    """Every complete record of a journal (none when it does not exist)."""
+    """Every sound record of a journal (none when it does not exist).
+
+    A line that is not a sound record (see ``schemas/journal.schema.json``) is SKIPPED with a
+    warning naming the file and line, never a reason to stop:
+
+    - a torn last line is what a SIGKILL or power cut in the middle of a write leaves; a resume
+      must go on past it (its action simply was not recorded);
+    - skipping any other damaged line is safe too, because apply never trusts the journal
+      alone: it carries out a plan computed afresh against live state, and the journal only
+      lets it skip actions of that plan recorded as done. A lost ``done`` record can at worst
+      make it redo an action the live network still needs; refusing instead would block every
+      resume of the plan until someone edited the journal by hand.
+
+    The check is what resume relies on (a JSON object with an ``event``, and a string
+    ``action`` on ``done``/``failed``), not the whole schema: a journal of a 300,000-person
+    apply holds over a million lines, and this runs before every apply of its plan.
+    """
     if not path.exists():
         return []
     rows: list[dict[str, Any]] = []
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if not line.endswith("\n"):
-                break  # torn write of a killed process
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                break
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            row, problem = _parsed(line)
+            if row is not None:
+                rows.append(row)
+                continue
+            torn = not line.endswith("\n")
+            what = "torn last line (an apply was killed mid-write)" if torn else problem
+            log.warning("%s:%d: journal line skipped: %s", path, number, what)
     return rows
+
+
+def _parsed(line: str) -> tuple[dict[str, Any] | None, str]:
+    """The record on ``line``, or None and why it is not a sound one."""
+    if not line.endswith("\n"):
+        return None, "no line end"
+    if not line.strip():
+        return None, "empty line"
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON ({exc.msg})"
+    if not isinstance(row, dict):
+        return None, "not a JSON object"
+    event = row.get("event")
+    if not isinstance(event, str):
+        return None, "no 'event'"
+    if event in ("done", "failed") and not isinstance(row.get("action"), str):
+        return None, f"a '{event}' record without an 'action'"
+    return row, ""
 
 
 def done_actions(path: Path) -> set[str]:

@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reconciler.errors import ConfigError
 from reconciler.speakap.dialect import Dialect
+from reconciler.speakap.simulator.data import check_data
 from reconciler.speakap.simulator.server import Counters, Knobs, SimulatorServer, save_if_changed
 from reconciler.speakap.simulator.store import Network, NetworkSettings, ScimProblem
 
@@ -80,17 +82,27 @@ class SimulatorHandle:
 
 
 def load_network(data: Path | None, dialect: Dialect | None = None) -> Network:
-    """The network saved in (or seeded by) ``data``; an empty one if the file does not exist."""
-    if data is not None and data.exists():
-        try:
-            raw = json.loads(data.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{data}:{exc.lineno}: not valid JSON ({exc.msg})") from None
-        try:
-            return Network.load(raw, dialect)
-        except ScimProblem as problem:
-            raise ValueError(f"{data}: invalid seed: {problem.detail}") from None
-    return Network(dialect=dialect or Dialect())
+    """The network saved in (or seeded by) ``data``; an empty one if the file does not exist.
+
+    The file is checked against ``schemas/simulator-data.schema.json`` first, so a seed with a
+    typo is refused with one :class:`ConfigError` naming the file and the field path (e.g.
+    ``users[2].userName``) instead of failing somewhere inside the simulator.
+    """
+    if data is None or not data.exists():
+        return Network(dialect=dialect or Dialect())
+    try:
+        raw = json.loads(data.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text ({exc.reason})", file=data) from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"not valid JSON ({exc.msg})", file=data, line=exc.lineno) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot be read ({exc.strerror})", file=data) from None
+    check_data(raw, data)
+    try:
+        return Network.load(raw, dialect)
+    except ScimProblem as problem:
+        raise ConfigError(f"invalid simulator data: {problem.detail}", file=data) from None
 
 
 @contextmanager

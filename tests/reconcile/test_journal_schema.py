@@ -8,6 +8,7 @@ import dataclasses
 import json
 import logging
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.journal import Journal, done_actions, read_journal
+from reconciler.journal import Journal, done_actions, plan_id, read_journal
 from reconciler.model import ActionResult
 from reconciler.schemas import validator
 from reconciler.speakap.backend import ScimBackend
@@ -69,6 +70,36 @@ def test_a_first_sync_with_a_printable_invite_leaves_a_summary_and_journal_per_s
     events = [r["event"] for r in records]
     assert events[0] == "begin" and events[-1] == "end" and "done" in events
     assert records[0]["plan"] == plan_id
+    stamps = [datetime.fromisoformat(r["at"]) for r in records]
+    assert all(t.tzinfo is not None for t in stamps) and stamps == sorted(stamps)
+
+
+def test_a_resume_reads_past_a_damaged_line_and_a_torn_last_line(
+    sim_world: tuple[World, SimulatorHandle], caplog: pytest.LogCaptureFixture
+) -> None:
+    world, _ = sim_world
+    world.commit(STAFF[:3])
+    assert world.plan() == 2
+    reviewed = world.plan_json()
+    ids = [a["id"] for a in reviewed["actions"]]
+    path = world.out / "journal" / f"{plan_id(ids, reviewed['desired_commit'])}.jsonl"
+    last = ids[-1]  # recorded done by an earlier, killed run: this one must skip it
+    with Journal(path) as journal:
+        journal.record("begin", plan=path.stem, actions=len(ids), skipped=0)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("####\n")
+    with Journal(path) as journal:
+        journal.result(ActionResult(last, ok=True))
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('{"event": "done", "act')
+    with caplog.at_level(logging.WARNING, logger="reconciler.journal"):
+        assert world.apply() == 0
+    summary = json.loads((world.out / "summary.json").read_text(encoding="utf-8"))
+    assert (summary["skipped"], summary["done"]) == (1, len(ids) - 1)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{path}:2: journal line skipped: not valid JSON (Expecting value)",
+        f"{path}:4: journal line skipped: torn last line (an apply was killed mid-write)",
+    ]
 
 
 def test_an_outage_leaves_failed_and_confirm_skipped_records_per_schema(

@@ -43,10 +43,7 @@ def simulator(
     from reconciler.speakap.simulator import load_network, run_simulator
 
     token = token_from_env(os.environ)
-    try:
-        network = load_network(data)
-    except ValueError as exc:
-        raise ConfigurationError(str(exc), file=data) from None
+    network = load_network(data)  # a bad file is a ConfigError naming file, line and field
     if grace_days is not None:
         network.settings.grace_days = grace_days
     if offboarding is not None:

@@ -40,7 +40,14 @@ from reconciler.config import (
     validate_doc,
 )
 from reconciler.errors import ConfigError, StateError
-from reconciler.model import INVITE_CHANNELS, DesiredState, OrgUnit, Person, Policy
+from reconciler.model import (
+    INVITE_CHANNELS,
+    PROFILE_FIELDS,
+    DesiredState,
+    OrgUnit,
+    Person,
+    Policy,
+)
 
 USERS_DIR = "users"
 # Relative paths (inside a state directory) that make up the desired state, as fnmatch globs.
@@ -48,18 +55,7 @@ STATE_FILES_GLOBS: tuple[str, ...] = (POLICY_FILE, ORG_UNITS_FILE, f"{USERS_DIR}
 SHARD_COUNTS = (1, 16, 256, 4096)
 
 # Field order in a shard; also the order of Person's attributes that are written.
-_STRING_FIELDS = (
-    "employee_id",
-    "given_name",
-    "infix",
-    "family_name",
-    "email",
-    "phone",
-    "job_title",
-    "language",
-    "business_unit",
-    "department",
-)
+_STRING_FIELDS = ("employee_id", *PROFILE_FIELDS, "business_unit", "department")
 _LIST_FIELDS = ("memberships", "rules")
 _DATE_FIELDS = ("suspended_on", "start_date", "end_date")
 FIELD_ORDER = (

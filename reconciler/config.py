@@ -21,7 +21,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from reconciler.errors import ConfigError
-from reconciler.model import OrgKind, OrgUnit, Policy, Thresholds
+from reconciler.model import PROFILE_FIELDS, OrgKind, OrgUnit, Policy, Thresholds
 from reconciler.schemas import validator
 
 SOURCE_FILE = "source.yaml"
@@ -33,13 +33,7 @@ CONFIG_FILES = (SOURCE_FILE, ORG_UNITS_FILE, RULES_FILE, POLICY_FILE)
 # Canonical person fields an HR column can feed (source.yaml `columns`).
 CANONICAL_FIELDS: tuple[str, ...] = (
     "employee_id",
-    "given_name",
-    "infix",
-    "family_name",
-    "email",
-    "phone",
-    "job_title",
-    "language",
+    *PROFILE_FIELDS,
     "business_unit_code",
     "department_code",
     "start_date",

@@ -23,6 +23,7 @@ from reconciler.model import Action, ActionResult, DesiredState, OrgUnit, Person
 from reconciler.plan import PHASES, Plan
 
 _MEMBERSHIP = frozenset({"add_membership", "remove_membership"})
+_ORG_UNIT = frozenset({"create_org_unit", "update_org_unit"})
 Progress = Callable[[str, int, int], None]  # (phase, done in phase, total in phase)
 
 
@@ -216,7 +217,8 @@ class _PhaseRun:
 def _batches(
     actions: list[Action], units: dict[str, OrgUnit], batch_size: int
 ) -> Iterator[list[list[Action]]]:
-    """Waves of chunks: memberships grouped per org unit; org units parents first."""
+    """Waves of chunks: memberships grouped per org unit; org units created before they are
+    updated, parents first."""
     kind = actions[0].kind
     if kind in _MEMBERSHIP:
         by_unit: dict[str | None, list[Action]] = defaultdict(list)
@@ -227,12 +229,15 @@ def _batches(
             for group in by_unit.values()
             for i in range(0, len(group), batch_size)
         ]
-    elif kind == "create_org_unit":
-        by_depth: dict[int, list[list[Action]]] = defaultdict(list)
-        for action in actions:
-            by_depth[_depth(str(action.org_unit), units)].append([action])
-        for depth in sorted(by_depth):
-            yield by_depth[depth]
+    elif kind in _ORG_UNIT:
+        # creates first (an update may name a new parent), then updates; parents first in each
+        for org_kind in ("create_org_unit", "update_org_unit"):
+            by_depth: dict[int, list[list[Action]]] = defaultdict(list)
+            for action in actions:
+                if action.kind == org_kind:
+                    by_depth[_depth(str(action.org_unit), units)].append([action])
+            for depth in sorted(by_depth):
+                yield by_depth[depth]
     else:
         yield [[action] for action in actions]
 

@@ -152,6 +152,7 @@ class LiveGroup:
     parent_key: str | None = None
     members: frozenset[str] = frozenset()  # live user ids
     etag: str | None = None
+    visibility: GroupVisibility | None = None  # from the group extension (None: not set)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +185,7 @@ _GROUP_FIELDS = tuple(f.name for f in fields(LiveGroup) if f.name != "etag")
 
 ActionKind = Literal[
     "create_org_unit",
+    "update_org_unit",
     "create_user",
     "adopt_user",
     "update_user",
@@ -196,6 +198,7 @@ ActionKind = Literal[
 ]
 ACTION_KINDS: tuple[ActionKind, ...] = (
     "create_org_unit",
+    "update_org_unit",
     "create_user",
     "adopt_user",
     "update_user",
@@ -212,8 +215,9 @@ ACTION_KINDS: tuple[ActionKind, ...] = (
 class Action:
     """One change to the live network.
 
-    ``id`` is stable across plan runs for the same intent (``kind:employee_id[:org_key]`` or
-    ``create_org_unit:key``), so apply can compare a recomputed plan with the reviewed one.
+    ``id`` is stable across plan runs for the same intent (``kind:employee_id[:org_key]``,
+    ``create_org_unit:key`` or ``update_org_unit:key``), so apply can compare a recomputed
+    plan with the reviewed one.
     ``before``/``after`` hold only the fields that change (full profile on create).
     ``user_id``/``group_id`` are the live ids when known at plan time (None for objects that
     apply creates first).

@@ -10,6 +10,10 @@ Pure: desired state, live snapshot and last-applied desired state in, a ``Plan``
   someone added by hand is never removed; without last-applied nothing is removed.
 - Live users that are neither desired, nor in last-applied, nor carry the sync's marker are
   unmanaged: counted, never touched.
+- Org units follow org-units.yaml: a missing one is created; a live group whose externalId is a
+  declared key gets its name, parent and (when declared) visibility updated. A kind cannot
+  change in Speakap, so a declared kind that differs from the live one is a ConfigError. Groups
+  without a key are never touched; keyed groups no longer declared are reported, never deleted.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from reconciler.model import (
 
 # The order apply runs the phases in; each phase lists the action kinds it carries out.
 PHASES: tuple[tuple[str, tuple[ActionKind, ...]], ...] = (
-    ("org units", ("create_org_unit",)),
+    ("org units", ("create_org_unit", "update_org_unit")),
     ("creates", ("create_user", "adopt_user")),
     ("membership adds", ("add_membership",)),
     ("updates", ("update_user", "reactivate_user")),
@@ -72,6 +76,8 @@ class Plan:
     # employee id -> business unit key, for grouping the human plan per business unit
     business_units: Mapping[str, str] = field(default_factory=dict)
     protected_skipped: tuple[str, ...] = ()  # offboarding action ids withheld for protection
+    # keys of live groups that org-units.yaml no longer declares: left in Speakap, not managed
+    undeclared_org_units: tuple[str, ...] = ()
 
     @property
     def blocked(self) -> bool:
@@ -165,6 +171,7 @@ class _Planner:
             allow_mass_changes=self.options.allow_mass_changes,
             business_units=self.business_units,
             protected_skipped=tuple(sorted(self.protected_skipped)),
+            undeclared_org_units=self._undeclared_org_units(),
         )
 
     # -- org units ---------------------------------------------------------------------------
@@ -189,6 +196,37 @@ class _Planner:
                     reason="org unit not in Speakap",
                 )
             )
+        for unit in self.desired.org_units:
+            group = self.group_by_key.get(unit.key)
+            if group is not None:
+                self._plan_org_unit_update(unit, group)
+
+    def _plan_org_unit_update(self, unit: OrgUnit, group: LiveGroup) -> None:
+        if group.kind is not None and group.kind != unit.kind:
+            raise ConfigError(
+                f"org unit {unit.key}: kind {unit.kind} differs from {group.kind} in Speakap, "
+                f"which cannot change the kind of an existing group; declare kind {group.kind} "
+                f"again, or declare the {unit.kind} under a new key",
+                file="org-units.yaml",
+                field="kind",
+            )
+        before, after = _org_unit_changes(unit, group)
+        if after:
+            self.actions.append(
+                Action(
+                    id=f"update_org_unit:{unit.key}",
+                    kind="update_org_unit",
+                    org_unit=unit.key,
+                    group_id=group.id,
+                    before=before,
+                    after=after,
+                    reason="org unit differs from org-units.yaml",
+                )
+            )
+
+    def _undeclared_org_units(self) -> tuple[str, ...]:
+        declared = {u.key for u in self.desired.org_units}
+        return tuple(sorted(k for k in self.group_by_key if k not in declared))
 
     # -- matching ----------------------------------------------------------------------------
 
@@ -410,6 +448,20 @@ def _org_unit_fields(unit: OrgUnit) -> dict[str, Any]:
         "parent": unit.parent,
         "visibility": unit.visibility,
     }
+
+
+def _org_unit_changes(unit: OrgUnit, group: LiveGroup) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Field-level before/after of what differs among name, parent and visibility. Visibility
+    counts only when org-units.yaml declares one (else the server's default stands)."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    if unit.name != group.name:
+        before["name"], after["name"] = group.name, unit.name
+    if unit.parent != group.parent_key:
+        before["parent"], after["parent"] = group.parent_key, unit.parent
+    if unit.visibility is not None and unit.visibility != group.visibility:
+        before["visibility"], after["visibility"] = group.visibility, unit.visibility
+    return before, after
 
 
 def _adopt_reason(user: LiveUser, eid: str) -> str:

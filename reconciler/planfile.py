@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,8 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "counts": plan.counts(),
         "guards": [_guard_json(g) for g in plan.guards],
         "protected_skipped": list(plan.protected_skipped),
+        "undeclared_org_units": len(plan.undeclared_org_units),
+        "undeclared_org_unit_keys": list(plan.undeclared_org_units),
         "actions": [_action_json(a, plan.business_units) for a in plan.actions],
     }
 
@@ -100,6 +102,7 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
         desired_commit=data["desired_commit"],
         business_units=units,
         protected_skipped=tuple(data["protected_skipped"]),
+        undeclared_org_units=tuple(data.get("undeclared_org_unit_keys", ())),
     )
 
 
@@ -297,11 +300,15 @@ def _markdown_head(plan: Plan) -> str:
         _plural(plan.managed_users, "managed user"),
         f"{plan.unmanaged_users} unmanaged (never touched)",
     ]
+    if counts["update_org_unit"]:
+        other.insert(2, f"{_plural(counts['update_org_unit'], 'org unit')} changed")
     if plan.protected_skipped:
         other.append(f"{_plural(len(plan.protected_skipped), 'protected account')} kept")
     if plan.first_run:
         other.append("first run: no last-applied state, no membership removed")
     lines += ["", " · ".join(other), ""]
+    if plan.undeclared_org_units:
+        lines += [_undeclared_line(plan.undeclared_org_units, _md_keys), ""]
     if not plan.actions:
         lines += ["No changes. Live Speakap matches the desired state.", ""]
     return "\n".join(lines) + "\n"
@@ -310,7 +317,7 @@ def _markdown_head(plan: Plan) -> str:
 def _markdown_sections(plan: Plan, show_pii: bool, names: Mapping[str, str]) -> list[str]:
     by_unit: dict[str, dict[str, list[Action]]] = defaultdict(lambda: defaultdict(list))
     for action in plan.actions:
-        if action.kind == "create_org_unit":
+        if action.kind in _ORG_KINDS:
             unit, who = _ORG, str(action.org_unit)
         else:
             who = str(action.employee_id)
@@ -332,6 +339,20 @@ def _markdown_sections(plan: Plan, show_pii: bool, names: Mapping[str, str]) -> 
         lines += ["", "</details>", ""]
         sections.append("\n".join(lines) + "\n")
     return sections
+
+
+def _undeclared_line(keys: tuple[str, ...], show: Callable[[list[str]], str]) -> str:
+    """The note on keyed groups that org-units.yaml no longer declares (first 10 named)."""
+    shown = show(list(keys[:10])) + _more(len(keys) - 10)
+    verb = "is" if len(keys) == 1 else "are"
+    return (
+        f"{_plural(len(keys), 'org unit')} with a key org-units.yaml no longer declares "
+        f"{verb} left in Speakap, not managed (never deleted): {shown}"
+    )
+
+
+def _md_keys(keys: list[str]) -> str:
+    return ", ".join(f"`{_mdescape(k)}`" for k in keys)
 
 
 def _plural(n: int, noun: str) -> str:
@@ -385,6 +406,8 @@ def _person_line(
 
 
 def _describe(action: Action, show_pii: bool) -> str:
+    if action.kind == "update_org_unit":
+        return org_unit_changes(action, lambda v: _show("", v, show_pii), bold=True)
     verb = f"**{_VERB[action.kind]}**"
     after = dict(action.after or {})
     if action.kind in ("create_user", "create_org_unit"):
@@ -398,6 +421,20 @@ def _describe(action: Action, show_pii: bool) -> str:
         )
         return f"{verb} {changes}"
     return f"{verb} ({_mdescape(action.reason)})" if action.reason else verb
+
+
+_ORG_KINDS = frozenset({"create_org_unit", "update_org_unit"})
+_ORG_FIELD_VERB = {"name": "rename", "parent": "parent", "visibility": "visibility"}
+
+
+def org_unit_changes(action: Action, show: Callable[[Any], str], *, bold: bool = False) -> str:
+    """``rename `A` → `B`, parent `X` → `Y``` for an ``update_org_unit`` action."""
+    before = dict(action.before or {})
+    parts = []
+    for name, value in (action.after or {}).items():
+        verb = _ORG_FIELD_VERB.get(name, name)
+        parts.append(f"{f'**{verb}**' if bold else verb} {show(before.get(name))} → {show(value)}")
+    return ", ".join(parts)
 
 
 # -- terminal -----------------------------------------------------------------------------------
@@ -494,6 +531,10 @@ def print_plan(
             + _more(len(plan.protected_skipped) - per_unit),
             highlight=False,
         )
+    if plan.undeclared_org_units:
+        console.print(
+            escape(_undeclared_line(plan.undeclared_org_units, ", ".join)), highlight=False
+        )
     if not plan.actions:
         console.print("No changes. Live Speakap matches the desired state.")
         return
@@ -520,6 +561,7 @@ class _TerminalView:
         self.per_unit = per_unit
         self.names = names
         self.new_units: list[Action] = []
+        self.changed_units: list[Action] = []
         # unit -> category -> employee id -> that person's actions in the category
         self.units: dict[str, dict[str, dict[str, list[Action]]]] = {}
         created = {a.employee_id for a in plan.actions if a.kind == "create_user"}
@@ -527,6 +569,9 @@ class _TerminalView:
         for action in plan.actions:
             if action.kind == "create_org_unit":
                 self.new_units.append(action)
+                continue
+            if action.kind == "update_org_unit":
+                self.changed_units.append(action)
                 continue
             eid = str(action.employee_id)
             category = _CATEGORY_OF[action.kind]
@@ -536,6 +581,16 @@ class _TerminalView:
             unit.setdefault(category, {}).setdefault(eid, []).append(action)
 
     def print_org_units(self, console: Console) -> None:
+        if self.changed_units:
+            shown = "; ".join(
+                f"{a.org_unit} {org_unit_changes(a, _plain_value)}"
+                for a in self.changed_units[: self.per_unit * 2]
+            )
+            console.print(
+                f"[bold]changed org units[/bold] ({len(self.changed_units)}): "
+                + escape(shown + _more(len(self.changed_units) - self.per_unit * 2)),
+                highlight=False,
+            )
         if not self.new_units:
             return
         keys = [str(a.org_unit) for a in self.new_units]
@@ -597,6 +652,10 @@ def _describe_plain(action: Action, show_pii: bool) -> str:
         f"{k} {_plain(k, before.get(k), show_pii)} → {_plain(k, v, show_pii)}"
         for k, v in (action.after or {}).items()
     )
+
+
+def _plain_value(value: Any) -> str:
+    return "∅" if value is None else str(value)
 
 
 def _plain(name: str, value: Any, show_pii: bool) -> str:

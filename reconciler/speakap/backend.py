@@ -169,6 +169,11 @@ class ScimBackend:
             with self._lock:
                 self._group_ids[unit.key] = str(group["id"])
             return str(group["id"]), None
+        if kind == "update_org_unit":
+            ops = mapping.group_update_operations(action.after or {}, dialect)
+            if ops:
+                self.client.patch(GROUPS, self._group_id(action), ops)
+            return None, None
         if kind == "create_user":
             person = _need(people, action.employee_id, "person")
             lookup = dialect.employee_id_filter(person.employee_id)

@@ -8,7 +8,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.model import ORG_KINDS, LiveGroup, LiveUser, OrgKind, OrgUnit, Person
+from reconciler.model import (
+    ORG_KINDS,
+    GroupVisibility,
+    LiveGroup,
+    LiveUser,
+    OrgKind,
+    OrgUnit,
+    Person,
+)
 from reconciler.speakap.dialect import GROUP_SCHEMA, Dialect
 
 Json = dict[str, Any]
@@ -155,6 +163,25 @@ def group_body(unit: OrgUnit, parent_id: str | None, dialect: Dialect) -> Json:
     }
 
 
+def group_update_operations(after: Mapping[str, Any], dialect: Dialect) -> list[PatchOp]:
+    """PATCH operations that set exactly the org-unit fields in ``after`` (name -> displayName;
+    parent key and visibility -> the group extension, None removes)."""
+    ops: list[PatchOp] = []
+    for field_name, value in after.items():
+        if field_name == "name":
+            ops.append({"op": "replace", "path": "displayName", "value": value})
+        elif field_name == "parent":
+            ops.append(
+                _set_or_remove(f"{dialect.group_urn}:{dialect.group_parent_attribute}", value)
+            )
+        elif field_name == "visibility":
+            path = f"{dialect.group_urn}:{dialect.group_visibility_attribute}"
+            ops.append(_set_or_remove(path, value))
+        else:
+            raise ValueError(f"not an org-unit field: {field_name}")
+    return ops
+
+
 def member_add_operations(user_ids: list[str]) -> list[PatchOp]:
     return [{"op": "add", "path": "members", "value": [{"value": uid} for uid in user_ids]}]
 
@@ -235,10 +262,21 @@ def live_group(
         key=resource.get("externalId"),
         name=str(resource.get("displayName") or ""),
         kind=_org_kind(kind),
-        parent_key=extension.get(dialect.group_parent_attribute),
+        parent_key=extension.get(dialect.group_parent_attribute) or None,
         members=members,
         etag=meta.get("version"),
+        visibility=_visibility(extension.get(dialect.group_visibility_attribute)),
     )
+
+
+_VISIBILITIES: tuple[GroupVisibility, ...] = ("public", "restricted", "private", "secret")
+
+
+def _visibility(value: Any) -> GroupVisibility | None:
+    for visibility in _VISIBILITIES:
+        if value == visibility:
+            return visibility
+    return None
 
 
 def _org_kind(value: Any) -> OrgKind | None:

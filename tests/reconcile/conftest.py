@@ -58,20 +58,30 @@ def live_user_for(p: Person, uid: str | None = None, **kw: object) -> LiveUser:
     return LiveUser(**values)  # type: ignore[arg-type]
 
 
-def live(users: list[LiveUser], memberships: dict[str, set[str]] | None = None) -> LiveSnapshot:
-    """``memberships``: org key -> live user ids. Every desired org unit exists live."""
+def live(
+    users: list[LiveUser],
+    memberships: dict[str, set[str]] | None = None,
+    *,
+    names: dict[str, str] | None = None,
+    extra_groups: tuple[LiveGroup, ...] = (),
+) -> LiveSnapshot:
+    """``memberships``: org key -> live user ids. Every desired org unit exists live, as
+    declared, unless ``names`` (org key -> live name) says it was renamed since."""
     memberships = memberships or {}
+    names = names or {}
     groups = tuple(
         LiveGroup(
             id=f"g-{u.key}",
             key=u.key,
-            name=u.name,
+            name=names.get(u.key, u.name),
             kind=u.kind,
+            parent_key=u.parent,
+            visibility=u.visibility,
             members=frozenset(memberships.get(u.key, set())),
         )
         for u in UNITS
     )
-    return LiveSnapshot(users=tuple(users), groups=groups)
+    return LiveSnapshot(users=tuple(users), groups=groups + extra_groups)
 
 
 def live_as_desired(state: DesiredState, extra: list[LiveUser] | None = None) -> LiveSnapshot:

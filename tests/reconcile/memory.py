@@ -36,8 +36,19 @@ def apply_in_memory(
                 name=unit.name,
                 kind=unit.kind,
                 parent_key=unit.parent,
+                visibility=unit.visibility,
             )
             members[unit.key] = set()
+        elif kind == "update_org_unit":
+            key = str(action.org_unit)
+            after = dict(action.after or {})
+            group = groups[key]
+            groups[key] = replace(
+                group,
+                name=after.get("name", group.name),
+                parent_key=after.get("parent", group.parent_key),
+                visibility=after.get("visibility", group.visibility),
+            )
         elif kind == "create_user":
             person = people[str(action.employee_id)]
             uid = f"u-{person.employee_id}"

@@ -17,7 +17,9 @@ How a person travels (defaults):
   issues and returns in the create response only (never sent, never read back, never stored).
 
 An org unit is a Group: key -> ``externalId``, name -> ``displayName``, kind / parent key /
-visibility -> the Speakap group extension. Memberships are Group ``members``.
+visibility -> the Speakap group extension. A renamed or moved org unit is one PATCH of
+``displayName`` and the extension's parent / visibility paths (``<group_urn>:parent``; a
+removed parent is a ``remove``). Memberships are Group ``members``.
 """
 
 from __future__ import annotations

@@ -20,8 +20,12 @@ from reconciler.errors import ConfigError
 from reconciler.model import Action, DesiredState, LiveGroup, LiveSnapshot, OrgUnit
 from reconciler.plan import compute_plan
 from reconciler.planfile import plan_to_json, print_plan, read_plan, render_markdown, write_plan
+from reconciler.speakap.dialect import DEFAULT_DIALECT
 from tests.reconcile.conftest import UNITS, desired, live, live_as_desired, person
 from tests.reconcile.memory import apply_in_memory
+from tests.reconcile.world import ORG_UNITS, World
+
+EXTENSION = DEFAULT_DIALECT.group_urn
 
 
 def declared(*changes: OrgUnit, people: tuple[str, ...] = ("E1",)) -> DesiredState:
@@ -216,3 +220,67 @@ def terminal(plan: object) -> str:
     buffer = StringIO()
     print_plan(plan, Console(file=buffer, width=200))  # type: ignore[arg-type]
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
+
+
+# -- on a live server (the simulator and scim2-server) ------------------------------------------
+
+RENAMED = (
+    ORG_UNITS.replace("name: Store 01", "name: Versmarkt Amsterdam Noord")
+    .replace("name: Sales", "name: Sales\n    parent: store-01")
+    .replace("visibility: public", "visibility: private")
+)
+STAFF = [person("E01"), person("E02", unit="store-02")]
+
+
+def test_a_renamed_store_a_moved_department_and_a_private_group_reach_speakap(
+    world: World,
+) -> None:
+    world.sync(STAFF, "day 0")
+    (world.state / "org-units.yaml").write_text(RENAMED)
+    world.commit(STAFF, "rename store-01, move sales under it, make news private")
+    assert world.plan() == 2
+    plan = world.plan_json()
+    assert [(a["id"], a["before"], a["after"]) for a in plan["actions"]] == [
+        ("update_org_unit:news", {"visibility": "public"}, {"visibility": "private"}),
+        ("update_org_unit:sales", {"parent": None}, {"parent": "store-01"}),
+        ("update_org_unit:store-01", {"name": "Store 01"}, {"name": "Versmarkt Amsterdam Noord"}),
+    ]
+    md = (world.out / "plan.md").read_text()
+    assert "- `store-01` **rename** `Store 01` → `Versmarkt Amsterdam Noord`" in md
+    assert world.apply() == 0
+    assert world.plan() == 0, world.plan_json()["actions"]
+    store = world.client.get("/Groups", world.group_id("store-01"))
+    assert store["displayName"] == "Versmarkt Amsterdam Noord"
+    assert world.groups_of(world.users()["E01"]) == {"store-01", "sales"}  # members kept
+    sales = world.client.get("/Groups", world.group_id("sales"))
+    assert sales[EXTENSION]["parent"] == "store-01"
+    news = world.client.get("/Groups", world.group_id("news"))
+    assert news[EXTENSION]["visibility"] == "private"
+
+
+def test_a_department_moved_back_to_the_top_loses_its_parent_in_speakap(world: World) -> None:
+    (world.state / "org-units.yaml").write_text(RENAMED)
+    world.sync(STAFF, "day 0, sales under store-01")
+    (world.state / "org-units.yaml").write_text(ORG_UNITS)
+    plan = world.sync(STAFF, "sales back at the top, store-01 renamed back")
+    assert [a["id"] for a in plan["actions"]] == [
+        "update_org_unit:news",
+        "update_org_unit:sales",
+        "update_org_unit:store-01",
+    ]
+    sales = world.client.get("/Groups", world.group_id("sales"))
+    assert (sales.get(EXTENSION) or {}).get("parent") is None
+
+
+def test_an_org_unit_dropped_from_the_yaml_is_reported_and_left_in_speakap(
+    world: World,
+) -> None:
+    world.sync(STAFF, "day 0")
+    (world.state / "org-units.yaml").write_text(
+        ORG_UNITS.replace("  - key: logistics\n    kind: department\n    name: Logistics\n", "")
+    )
+    plan = world.sync(STAFF, "logistics no longer declared")
+    assert plan["actions"] == []
+    assert (plan["undeclared_org_units"], plan["undeclared_org_unit_keys"]) == (1, ["logistics"])
+    assert "`logistics`" in (world.out / "plan.md").read_text()
+    assert world.client.find_by_external_id("/Groups", "logistics") is not None

@@ -7,7 +7,15 @@ from dataclasses import replace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.model import DesiredState, LiveSnapshot, LiveUser, Person, Policy, Thresholds
+from reconciler.model import (
+    DesiredState,
+    LiveGroup,
+    LiveSnapshot,
+    LiveUser,
+    Person,
+    Policy,
+    Thresholds,
+)
 from reconciler.plan import compute_plan
 from tests.reconcile.conftest import UNITS, desired, live, person
 from tests.reconcile.memory import apply_in_memory
@@ -57,7 +65,20 @@ def live_states(draw: st.DrawFn) -> LiveSnapshot:
     for user in users:
         for key in draw(memberships):
             member_of[key].add(user.id)
-    return live(users, member_of)
+    # some org units renamed by hand in Speakap; a hand-made group and one no longer declared
+    names = draw(st.dictionaries(st.sampled_from(KEYS), st.sampled_from(["Old", "Store 01"])))
+    extra = draw(
+        st.lists(
+            st.sampled_from(
+                [
+                    LiveGroup(id="g-hand", key=None, name="Store 01", kind="business_unit"),
+                    LiveGroup(id="g-gone", key="gone", name="Gone", kind="department"),
+                ]
+            ),
+            unique=True,
+        )
+    )
+    return live(users, member_of, names=names, extra_groups=tuple(extra))
 
 
 def policies() -> st.SearchStrategy[Policy]:
@@ -128,6 +149,11 @@ def test_unmanaged_accounts_and_manual_memberships_are_untouched(
     }
     touched = {a.user_id for a in plan.actions}
     assert not unmanaged & touched
+    declared = {u.key for u in want.org_units}
+    updated = {a.org_unit for a in plan.actions if a.kind == "update_org_unit"}
+    assert updated <= declared  # hand-made and undeclared groups are never updated
+    live_keys = {g.key for g in snapshot.groups if g.key is not None}
+    assert set(plan.undeclared_org_units) == live_keys - declared
     last_memberships = {p.employee_id: set(p.memberships) for p in last.people} if last else {}
     for action in plan.actions:
         if action.kind == "remove_membership":

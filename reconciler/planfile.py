@@ -602,7 +602,10 @@ class _TerminalView:
         )
 
     def print_units(self, console: Console, limit: int) -> None:
-        unit_names = {str(a.org_unit): str((a.after or {}).get("name", "")) for a in self.new_units}
+        unit_names = {
+            str(a.org_unit): str((a.after or {}).get("name", ""))
+            for a in (*self.new_units, *self.changed_units)
+        }
         ordered = sorted(self.units, key=lambda u: (u == _NO_UNIT, u))
         for unit in ordered[:limit]:
             categories = self.units[unit]

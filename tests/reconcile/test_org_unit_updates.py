@@ -168,6 +168,15 @@ def test_plan_md_and_the_terminal_say_rename_and_parent() -> None:
     assert "2 update_org_unit" in out
 
 
+def test_the_terminal_titles_a_renamed_business_unit_by_its_new_name() -> None:
+    before = desired(person("E1"))
+    after = declared(OrgUnit("store-02", "business_unit", "Noord"), people=())
+    after = replace(after, people=(person("E1", unit="store-02"),))
+    plan = compute_plan(after, live_as_desired(before), before)
+    assert "update_org_unit:store-02" in {a.id for a in plan.actions}
+    assert "store-02 (Noord) — 1 moving" in terminal(plan)
+
+
 def test_the_plan_file_round_trips_updates_and_undeclared_keys(tmp_path: Path) -> None:
     state, snapshot = in_sync()
     renamed = declared(OrgUnit("store-01", "business_unit", "Noord"))

@@ -16,13 +16,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 OrgKind = Literal["business_unit", "department", "local_department", "group"]
-ORG_KINDS: tuple[OrgKind, ...] = ("business_unit", "department", "local_department", "group")
+ORG_KINDS: tuple[OrgKind, ...] = get_args(OrgKind)
 GroupVisibility = Literal["public", "restricted", "private", "secret"]
 InviteChannel = Literal["email", "sms", "printable"]
-INVITE_CHANNELS: tuple[InviteChannel, ...] = ("email", "sms", "printable")
+INVITE_CHANNELS: tuple[InviteChannel, ...] = get_args(InviteChannel)
 PersonStatus = Literal["active", "suspended"]
 OffboardingMode = Literal["delete", "anonymize"]
 
@@ -196,19 +196,7 @@ ActionKind = Literal[
     "delete_user",
     "anonymize_user",
 ]
-ACTION_KINDS: tuple[ActionKind, ...] = (
-    "create_org_unit",
-    "update_org_unit",
-    "create_user",
-    "adopt_user",
-    "update_user",
-    "add_membership",
-    "remove_membership",
-    "suspend_user",
-    "reactivate_user",
-    "delete_user",
-    "anonymize_user",
-)
+ACTION_KINDS: tuple[ActionKind, ...] = get_args(ActionKind)
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,15 +75,46 @@ class ApplySummary:
 
 
 def check_stale(reviewed: Plan, current: Plan) -> None:
-    """Refuse a recomputed plan that holds actions the reviewed plan did not."""
+    """Refuse a recomputed plan that holds actions the reviewed plan did not, or an action the
+    reviewed plan had that would now write values the reviewers did not see (``after`` must be
+    a part of the reviewed ``after``: fields done meanwhile may drop out, none may change)."""
     extra = sorted(current.ids() - reviewed.ids())
-    if not extra:
+    changed = _changed_since_review(reviewed, current)
+    if not extra and not changed:
         return
-    shown = ", ".join(extra[:20]) + (f" and {len(extra) - 20} more" if len(extra) > 20 else "")
+    parts = []
+    if extra:
+        parts.append(f"{len(extra)} new action(s) not in the reviewed plan: {_first_20(extra)}")
+    if changed:
+        parts.append(
+            f"{len(changed)} action(s) that would now write other values than reviewed: "
+            f"{_first_20(changed)}"
+        )
     raise BlockedError(
-        f"stale plan: live state or desired state changed since review; {len(extra)} new "
-        f"action(s) not in the reviewed plan: {shown}. Run plan again and review it."
+        "stale plan: live state or desired state changed since review; "
+        + "; ".join(parts)
+        + ". Run plan again and review it."
     )
+
+
+def _changed_since_review(reviewed: Plan, current: Plan) -> list[str]:
+    """``id (field, ...)`` of every action of both plans whose new values differ (names only:
+    values may be personal data)."""
+    seen = {a.id: a.after for a in reviewed.actions}
+    changed = []
+    for action in current.actions:
+        if action.id not in seen:
+            continue
+        was = dict(seen[action.id] or {})
+        now = dict(action.after or {})
+        fields = sorted(k for k, v in now.items() if k not in was or was[k] != v)
+        if fields:
+            changed.append(f"{action.id} ({', '.join(fields)})")
+    return sorted(changed)
+
+
+def _first_20(items: list[str]) -> str:
+    return ", ".join(items[:20]) + (f" and {len(items) - 20} more" if len(items) > 20 else "")
 
 
 def apply_plan(

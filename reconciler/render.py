@@ -80,8 +80,11 @@ def invite_channel(email: str | None, phone: str | None, policy: Policy) -> Invi
 
 
 def is_protected(person: Person, policy: Policy) -> bool:
-    return person.employee_id in policy.protected or (
-        person.email is not None and person.email in policy.protected
+    """Whether ``policy.protected`` names the person by employee id or email, ignoring case and
+    surrounding spaces (emails are stored lower-cased; plan compares the same way)."""
+    protected = {p.strip().lower() for p in policy.protected}
+    return person.employee_id.lower() in protected or (
+        person.email is not None and person.email.lower() in protected
     )
 
 

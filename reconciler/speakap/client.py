@@ -405,14 +405,18 @@ class ScimClient:
         )
 
     def _retry_after(self, response: httpx.Response, attempt: int) -> float:
-        value = response.headers.get("Retry-After", "")
+        """Seconds to wait: ``Retry-After`` as seconds or an HTTP date; a missing or unreadable
+        one (a gateway's own words) waits the ordinary backoff instead of stopping the run."""
+        value = response.headers.get("Retry-After", "").strip()
         try:
             wait = float(value)
         except ValueError:
-            parsed = email.utils.parsedate_to_datetime(value) if value else None
-            wait = (
-                parsed.timestamp() - time.time() if parsed else self.retry.delay(attempt, self._rng)
-            )
+            try:
+                wait = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+            except (ValueError, TypeError, IndexError, OverflowError):
+                wait = self.retry.delay(attempt, self._rng)
+        if wait != wait:  # NaN
+            wait = self.retry.delay(attempt, self._rng)
         return max(0.0, min(wait, self.retry.max_retry_after))
 
     @staticmethod

@@ -64,6 +64,7 @@ def render_files(
     context = multiprocessing.get_context("fork")  # children inherit config without pickling
     pipes: list[Connection] = []
     processes = []
+    finished = False
     try:
         for index in range(workers):
             parent, child = context.Pipe()
@@ -75,9 +76,12 @@ def render_files(
             processes.append(process)
         _route(export.rows, config, pipes)
         results = [pipe.recv() for pipe in pipes]
+        finished = True
     finally:
         export.close()
         for process in processes:
+            if not finished:  # the export broke mid-way: workers wait for rows that never come
+                process.kill()
             process.join(timeout=30)
             if process.is_alive():
                 process.kill()

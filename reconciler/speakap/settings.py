@@ -78,20 +78,37 @@ class ConnectionSettings:
 def token_from_env(env: Mapping[str, str]) -> Secret:
     token = env.get("SPEAKAP_TOKEN")
     if token:
-        return Secret(token.strip())
+        return _header_safe(token.strip(), "SPEAKAP_TOKEN", None)
     token_file = env.get("SPEAKAP_TOKEN_FILE")
     if token_file:
         try:
-            value = Path(token_file).read_text(encoding="utf-8").strip()
+            # utf-8-sig: a file saved by a Windows editor starts with a byte-order mark
+            value = Path(token_file).read_text(encoding="utf-8-sig").strip()
         except OSError as exc:
             raise ConfigurationError(
                 f"cannot read the token file named by SPEAKAP_TOKEN_FILE ({exc.strerror})",
                 file=token_file,
             ) from None
+        except UnicodeDecodeError:
+            raise ConfigurationError(
+                "the token file named by SPEAKAP_TOKEN_FILE is not UTF-8 text", file=token_file
+            ) from None
         if value:
-            return Secret(value)
+            return _header_safe(value, "SPEAKAP_TOKEN_FILE", token_file)
         raise ConfigurationError("the token file is empty", file=token_file)
     raise ConfigurationError("no Speakap token: set SPEAKAP_TOKEN or SPEAKAP_TOKEN_FILE")
+
+
+def _header_safe(value: str, source: str, file: str | None) -> Secret:
+    """The token as a Secret, if an HTTP header can carry it (printable ASCII); the error
+    never shows the token, not even the offending character."""
+    if all(" " <= c <= "~" for c in value):
+        return Secret(value)
+    raise ConfigurationError(
+        f"the token from {source} holds a character an HTTP header cannot carry "
+        "(only printable ASCII): check how it was copied",
+        file=file,
+    )
 
 
 def _read(path: Path) -> Mapping[str, Any]:

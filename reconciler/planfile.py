@@ -129,6 +129,14 @@ def read_plan(path: Path) -> Plan:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
         raise ConfigError("plan file not found", file=path) from err
+    except IsADirectoryError as err:
+        raise ConfigError("a folder, not a plan.json file", file=path) from err
+    except OSError as err:
+        raise ConfigError(f"cannot read the plan file ({err.strerror})", file=path) from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            "not a plan.json: not UTF-8 text (a zipped artifact? unzip it first)", file=path
+        ) from err
     except json.JSONDecodeError as err:
         raise ConfigError(f"not valid JSON: {err.msg}", file=path, line=err.lineno) from err
     errors = sorted(validator("plan").iter_errors(data), key=lambda e: list(e.absolute_path))

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from reconciler.errors import InputError
 from reconciler.sources.base import Export, RawRow, cell_text, foreign_bom
+
+# JSON may escape half a surrogate pair ("\ud83d" alone, e.g. a name cut inside an emoji); no
+# UTF-8 file can hold that, so it would only fail later, when the users shards are written.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def read_json(path: Path, *, key: str | None = None) -> Export:
@@ -60,6 +65,9 @@ def _rows(records: list[Any]) -> Iterator[RawRow]:
         for k, v in record.items():
             if isinstance(v, (dict, list)):
                 error = f"field {k!r} holds a nested value"
+                values[str(k)] = None
+            elif isinstance(v, str) and _LONE_SURROGATE.search(v):
+                error = f"undecodable: field {k!r} holds half a UTF-16 surrogate pair"
                 values[str(k)] = None
             else:
                 values[str(k)] = cell_text(v)

@@ -247,9 +247,13 @@ def _finish(
     entries = _invites(inputs, summary.results)
     sheets = invites.write_invite_sheets(out, entries)
     moved = False
+    not_moved: SyncError | None = None
     if summary.ok and inputs.plan.desired_commit and not gitstate.is_dirty(inputs.state_dir):
-        gitstate.mark_applied(inputs.state_dir, inputs.plan.desired_commit)
-        moved = True
+        try:
+            gitstate.mark_applied(inputs.state_dir, inputs.plan.desired_commit)
+            moved = True
+        except SyncError as error:  # e.g. the push to origin was refused: report, then fail
+            not_moved = error
     report = summary.to_json() | {
         "last_applied_moved": moved,
         "invite_sheets": [str(p) for p in sheets],
@@ -263,6 +267,8 @@ def _finish(
         sys.stdout.write(json.dumps(report, indent=1) + "\n")
     else:
         _print_summary(report, Console())
+    if not_moved is not None:
+        raise not_moved
     raise typer.Exit(EXIT_OK if summary.ok else EXIT_ERROR)
 
 

@@ -44,6 +44,12 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> Export:
         raise InputError("the workbook is empty (no header row)", file=path, line=1)
     while headers and not headers[-1]:
         headers.pop()
+    duplicates = sorted({h for h in headers if h and headers.count(h) > 1})
+    if duplicates:  # else the later column would silently win
+        book.close()
+        raise InputError(
+            f"duplicate column {duplicates[0]!r}", file=path, line=header_line, field=duplicates[0]
+        )
     return Export(
         path=path,
         format="xlsx",

@@ -19,6 +19,7 @@ import jsonschema
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.scalarint import ScalarInt
 
 from reconciler.errors import ConfigError
 from reconciler.model import PROFILE_FIELDS, OrgKind, OrgUnit, Policy, Thresholds
@@ -325,8 +326,17 @@ def code_index(doc: Mapping[str, Any]) -> dict[tuple[OrgKind, str], tuple[OrgUni
             visibility=item.get("visibility"),
         )
         for code in item.get("hr_codes") or ():
-            index.setdefault((unit.kind, str(code)), []).append(unit)
+            index.setdefault((unit.kind, _code_text(code)), []).append(unit)
     return {k: tuple(v) for k, v in index.items()}
+
+
+def _code_text(code: Any) -> str:
+    """An HR code as written: YAML reads an unquoted ``0100`` as the integer 100, but ruamel
+    keeps its written width, so the leading zeros come back."""
+    width = getattr(code, "_width", None)
+    if type(code) is ScalarInt and isinstance(width, int):  # decimal, not hex or octal
+        return ("-" if code < 0 else "") + str(abs(code)).zfill(width)
+    return str(code)
 
 
 def parse_rules(doc: Mapping[str, Any], file: str) -> tuple[Rule, ...]:

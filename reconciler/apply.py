@@ -227,11 +227,22 @@ class _PhaseRun:
             self.pool.submit(self.backend.execute, chunk, self.people, self.units)
             for chunk in waves
         }
+        stop: Exception | None = None
         try:
             while pending:
                 ready, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in ready:
-                    for result in future.result():  # a raised error (auth) stops the run
+                    if future.cancelled():
+                        continue
+                    try:
+                        results = future.result()
+                    except Exception as error:  # (auth) stops the run: start no more work,
+                        if stop is None:  # but keep what is already running or finished
+                            stop = error
+                            for waiting in pending:
+                                waiting.cancel()
+                        continue
+                    for result in results:
                         self.journal.result(result)
                         self.results.append(result)
                         if self.on_result:
@@ -243,6 +254,8 @@ class _PhaseRun:
             for future in pending:
                 future.cancel()
             raise
+        if stop is not None:
+            raise stop
 
 
 def _batches(

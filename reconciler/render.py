@@ -442,6 +442,6 @@ def render_to_disk(
 
 def _workers(hr_file: Path) -> int:
     """Processes for rendering: worth it from about 10,000 rows (1 MB) on."""
-    if hr_file.stat().st_size < 1_000_000:
+    if not hr_file.is_file() or hr_file.stat().st_size < 1_000_000:  # open_export names a typo
         return 1
     return max(1, min(os.cpu_count() or 1, 4))

@@ -400,6 +400,7 @@ class ScimClient:
             log.info("%s %s failed (%s), attempt %d", method, path, failure, attempt)
             if attempt < self.retry.attempts:
                 time.sleep(self.retry.delay(attempt, self._rng))
+        failure = failure or "HTTP 429 (rate limited)"  # every attempt was throttled
         raise UnavailableError(
             f"{method} {path}: {failure} after {self.retry.attempts} attempts", detail=failure
         )

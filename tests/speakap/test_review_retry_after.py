@@ -9,8 +9,10 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
+import pytest
 
 from reconciler.speakap.client import RetryPolicy, ScimClient, Secret
+from reconciler.speakap.errors import UnavailableError
 from reconciler.speakap.simulator import run_simulator
 
 TOKEN = "retry-after-token"
@@ -83,3 +85,18 @@ def test_a_throttled_listing_with_an_unreadable_retry_after_still_lists_every_us
                 client.close()
     assert sorted(u["externalId"] for u in users) == ["E0", "E1", "E2"]
     assert client.stats.throttled == 2
+
+
+def test_a_server_that_keeps_throttling_is_named_as_rate_limiting_when_retries_run_out() -> None:
+    with run_simulator(token=TOKEN, latency=0) as sim:
+        prefix = sim.url[len(sim.url.split("/scim")[0]) :]
+        upstream = sim.url.split("/scim")[0]
+        with throttling_gateway(upstream, "0", throttle=1000) as gateway:
+            client = ScimClient(gateway + prefix, Secret(TOKEN), retry=RETRY)
+            try:
+                with pytest.raises(UnavailableError) as caught:
+                    client.list_all("/Users")
+            finally:
+                client.close()
+    assert "429" in str(caught.value)
+    assert client.stats.throttled == RETRY.attempts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -12,6 +13,10 @@ import openpyxl
 
 from reconciler.errors import InputError
 from reconciler.sources.base import Export, RawRow, cell_text
+
+# What a damaged sheet raises: XML parse errors (SyntaxError subclasses, also lxml's), zip and
+# deflate errors for a cut or corrupt member.
+_DAMAGED = (SyntaxError, zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError)
 
 
 def _text(value: Any) -> str | None:
@@ -25,7 +30,7 @@ def _text(value: Any) -> str | None:
 def read_xlsx(path: Path, *, sheet: str | None = None) -> Export:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
+    except _DAMAGED as err:
         raise InputError(f"not a readable XLSX workbook: {err}", file=path) from None
     if sheet is not None and sheet not in book.sheetnames:
         book.close()
@@ -34,11 +39,17 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> Export:
     rows = ws.iter_rows(values_only=True)
     headers: list[str] = []
     header_line = 0
-    for index, cells in enumerate(rows, start=1):
-        if any(c is not None and str(c).strip() for c in cells):
-            headers = [str(c).strip() if c is not None else "" for c in cells]
-            header_line = index
-            break
+    try:
+        for index, cells in enumerate(rows, start=1):
+            if any(c is not None and str(c).strip() for c in cells):
+                headers = [str(c).strip() if c is not None else "" for c in cells]
+                header_line = index
+                break
+    except _DAMAGED as err:
+        book.close()
+        raise InputError(
+            f"not a readable XLSX workbook: {type(err).__name__}: {err}", file=path, line=1
+        ) from None
     if not headers:
         book.close()
         raise InputError("the workbook is empty (no header row)", file=path, line=1)
@@ -54,7 +65,7 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> Export:
         path=path,
         format="xlsx",
         headers=tuple(headers),
-        rows=_rows(rows, headers, header_line, book),
+        rows=_rows(rows, headers, header_line, book, path),
         header_line=header_line,
         serial_dates=True,
         _close=book.close,
@@ -62,8 +73,9 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> Export:
 
 
 def _rows(
-    rows: Iterator[tuple[Any, ...]], headers: list[str], header_line: int, book: Any
+    rows: Iterator[tuple[Any, ...]], headers: list[str], header_line: int, book: Any, path: Path
 ) -> Iterator[RawRow]:
+    index = header_line
     try:
         for index, cells in enumerate(rows, start=header_line + 1):
             texts = [_text(c) for c in cells]
@@ -75,5 +87,9 @@ def _rows(
                 f"ragged row: values beyond the {len(headers)} headed columns" if extra else None
             )
             yield RawRow(line=index, values=values, error=error)
+    except _DAMAGED as err:  # the sheet is parsed lazily: damage shows up while streaming
+        raise InputError(
+            f"not a readable XLSX workbook: {type(err).__name__}: {err}", file=path, line=index + 1
+        ) from None
     finally:
         book.close()

@@ -312,7 +312,28 @@ def parse_org_units(doc: Mapping[str, Any], file: str) -> tuple[OrgUnit, ...]:
                 line=line_of(doc, ["org_units", index, "visibility"]),
                 field="visibility",
             )
+    _check_no_cycle(units, doc, file)
     return tuple(sorted(units.values(), key=lambda u: u.key))
+
+
+def _check_no_cycle(units: Mapping[str, OrgUnit], doc: Mapping[str, Any], file: str) -> None:
+    """Refuse parents that go round in a circle (a unit that is its own ancestor)."""
+    rooted: set[str] = set()  # units whose chain of parents ends at the top
+    for index, key in enumerate(units):  # insertion order is the file's order
+        chain: list[str] = []
+        current: str | None = key
+        while current is not None and current not in rooted:
+            if current in chain:
+                loop = [*chain[chain.index(current) :], current]
+                raise ConfigError(
+                    f"{key}: parents form a cycle ({' -> '.join(loop)})",
+                    file=file,
+                    line=line_of(doc, ["org_units", index, "parent"]),
+                    field="parent",
+                )
+            chain.append(current)
+            current = units[current].parent
+        rooted.update(chain)
 
 
 def code_index(doc: Mapping[str, Any]) -> dict[tuple[OrgKind, str], tuple[OrgUnit, ...]]:

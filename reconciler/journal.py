@@ -2,8 +2,9 @@
 
 One file per reviewed plan (named by the plan's id), one record per line, ``fsync`` after each
 record, so a killed apply leaves a journal that says exactly which actions finished. A rerun
-with the same plan reads it and skips what is done. A torn last line (the process died in the
-middle of a write), or any other damaged line, is skipped with a warning (see ``read_journal``).
+with the same plan reads it and skips what the unfinished run did (see ``done_actions``). A
+torn last line (the process died in the middle of a write), or any other damaged line, is
+skipped with a warning (see ``read_journal``).
 Each line matches ``schemas/journal.schema.json``.
 """
 
@@ -130,5 +131,23 @@ def _parsed(line: str) -> tuple[dict[str, Any] | None, str]:
 
 
 def done_actions(path: Path) -> set[str]:
-    """Ids of actions the journal records as finished successfully."""
-    return {str(r["action"]) for r in read_journal(path) if r.get("event") == "done"}
+    """Ids of actions that runs which did not finish (killed, or stopped by an error) record as
+    done: what a resume may skip.
+
+    A run that finished wrote ``end``; what it did is visible in live state, and a later run
+    of the same plan (same commit, same actions: e.g. a membership removed by hand again) is
+    a new run that must carry its actions out again, so ``end`` forgets the done records before
+    it, and records written after it by the same run (failures confirmed on re-read) too.
+    """
+    done: set[str] = set()
+    closed = False
+    for row in read_journal(path):
+        event = row.get("event")
+        if event == "begin":
+            closed = False
+        elif event == "end":
+            done.clear()
+            closed = True
+        elif event == "done" and not closed:
+            done.add(str(row["action"]))
+    return done

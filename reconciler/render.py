@@ -27,6 +27,7 @@ from datetime import date
 from pathlib import Path
 
 from reconciler.config import Config, load_config
+from reconciler.errors import InputError
 from reconciler.model import DesiredState, InviteChannel, Person, Policy
 from reconciler.normalize import Row, normalize_row
 from reconciler.report import Issue, IssueKind, Merge, Report, write_report
@@ -411,6 +412,8 @@ def render_to_disk(
     """
     from reconciler import render_parallel  # the fork machinery, only for large exports
 
+    if report_dir is not None:  # before anything is written: the state and its report go together
+        _make_report_dir(report_dir)
     config = load_config(state_dir)
     shards = config.source.user_shards
     count = _workers(hr_file) if workers is None else workers
@@ -438,6 +441,17 @@ def render_to_disk(
     if report_dir is not None:
         write_report(report, report_dir)
     return report
+
+
+def _make_report_dir(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(
+            f"cannot use it as the report directory ({err.strerror})",
+            file=directory,
+            field="--report",
+        ) from None
 
 
 def _workers(hr_file: Path) -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from reconciler.errors import BlockedError
+from reconciler.errors import BlockedError, StateError
 
 
 def network_lock_path(base_url: str) -> Path:
@@ -47,8 +47,15 @@ class ApplyLock:
         self.release()
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:  # e.g. another user's folder on a shared runner
+            raise StateError(
+                f"cannot make the apply lock ({err.strerror}); point XDG_RUNTIME_DIR at a "
+                "folder this user can write",
+                file=self.path,
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as err:

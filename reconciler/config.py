@@ -12,6 +12,7 @@ import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -213,7 +214,9 @@ class Config:
 
 
 def load_config(state_dir: Path) -> Config:
-    source = parse_source(_load(state_dir, SOURCE_FILE, "source"))
+    source_doc = _load(state_dir, SOURCE_FILE, "source")
+    source = parse_source(source_doc)
+    check_date_formats(source_doc, str(state_dir / SOURCE_FILE))
     org_file = str(state_dir / ORG_UNITS_FILE)
     units_doc = _load(state_dir, ORG_UNITS_FILE, "org-units")
     org_units = parse_org_units(units_doc, org_file)
@@ -248,6 +251,22 @@ def parse_source(doc: Mapping[str, Any]) -> SourceConfig:
         user_shards=int(output.get("user_shards", 256)),
         split_infix=bool(doc.get("split_infix", False)),
     )
+
+
+def check_date_formats(doc: Mapping[str, Any], file: str) -> None:
+    """Every date format is one strptime can use: a typo (``%Q``, a stray ``%``) would
+    otherwise only show as every row's date being invalid."""
+    sample = datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)
+    for index, fmt in enumerate(doc.get("date_formats") or ()):
+        try:
+            datetime.strptime(sample.strftime(str(fmt)), str(fmt))
+        except ValueError as err:
+            raise ConfigError(
+                f"date format {str(fmt)!r} is not usable: {err}",
+                file=file,
+                line=line_of(doc, ["date_formats", index]),
+                field="date_formats",
+            ) from None
 
 
 def parse_policy(doc: Mapping[str, Any]) -> Policy:

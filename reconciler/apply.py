@@ -100,14 +100,19 @@ def check_stale(reviewed: Plan, current: Plan) -> None:
 def _changed_since_review(reviewed: Plan, current: Plan) -> list[str]:
     """``id (field, ...)`` of every action of both plans whose new values differ (names only:
     values may be personal data)."""
-    seen = {a.id: a.after for a in reviewed.actions}
+    seen = {a.id: a for a in reviewed.actions}
     changed = []
     for action in current.actions:
         if action.id not in seen:
             continue
-        was = dict(seen[action.id] or {})
+        before_review = seen[action.id]
+        was = dict(before_review.after or {})
         now = dict(action.after or {})
         fields = sorted(k for k, v in now.items() if k not in was or was[k] != v)
+        if before_review.user_id and action.user_id and before_review.user_id != action.user_id:
+            # the same intent now aims at another live account (e.g. one re-created by hand):
+            # a suspension or deletion must hit the account the reviewers saw, or none
+            fields.append("target account")
         if fields:
             changed.append(f"{action.id} ({', '.join(fields)})")
     return sorted(changed)

@@ -9,7 +9,7 @@ from reconciler.apply import check_stale
 from reconciler.errors import BlockedError
 from reconciler.plan import Plan, compute_plan
 from reconciler.planfile import plan_from_json, plan_to_json
-from tests.reconcile.conftest import desired, live, live_as_desired, person
+from tests.reconcile.conftest import desired, live, live_as_desired, live_user_for, person
 
 
 def _as_reviewed(plan: Plan) -> Plan:
@@ -58,3 +58,23 @@ def test_an_unchanged_plan_read_back_from_plan_json_is_not_stale() -> None:
     after = desired(person("E1", job_title="Boss"), person("E3"))
     plan = compute_plan(after, live_as_desired(before), before)
     check_stale(_as_reviewed(plan), plan)
+
+
+def test_a_suspension_that_now_targets_another_account_is_stale() -> None:
+    leaver = person("E1", status="suspended")
+    before = desired(person("E1"), person("E2"))
+    reviewed = _as_reviewed(
+        compute_plan(desired(leaver, person("E2")), live_as_desired(before), before)
+    )
+    assert "suspend_user:E1" in reviewed.ids()
+    # after the review someone deleted E1's account by hand and made a new one with the same
+    # employee id: the suspension would now hit an account the reviewers never saw
+    recreated = live_as_desired(desired(person("E2")))
+    recreated = live(
+        [*recreated.users, live_user_for(person("E1"), uid="u-recreated")],
+        {"store-01": {"u-E2", "u-recreated"}, "sales": {"u-E2", "u-recreated"}},
+    )
+    current = compute_plan(desired(leaver, person("E2")), recreated, before)
+    assert "suspend_user:E1" in current.ids()
+    with pytest.raises(BlockedError, match=r"suspend_user:E1 \(target account\)"):
+        check_stale(reviewed, current)

@@ -74,8 +74,16 @@ def render_files(
             child.close()
             pipes.append(parent)
             processes.append(process)
-        _route(export.rows, config, pipes)
-        results = [pipe.recv() for pipe in pipes]
+        try:
+            _route(export.rows, config, pipes)
+            results = [pipe.recv() for pipe in pipes]
+        except (EOFError, BrokenPipeError, ConnectionResetError):
+            # A worker died without answering (the OOM killer, a signal): its pipe closed.
+            dead = [p.exitcode for p in processes if p.exitcode is not None]
+            raise SyncError(
+                f"a render worker process stopped without answering (exit codes {dead}); "
+                "nothing was written"
+            ) from None
         finished = True
     finally:
         export.close()

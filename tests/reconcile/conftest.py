@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,6 +19,10 @@ from reconciler.model import (
     Thresholds,
 )
 from tests.scim2_peer import scim2_server
+
+if TYPE_CHECKING:
+    from reconciler.speakap.simulator import SimulatorHandle
+    from tests.reconcile.world import World
 
 UNITS = (
     OrgUnit(key="store-01", kind="business_unit", name="Store 01"),
@@ -137,3 +142,20 @@ def world(
         live_world = World(tmp_path, sim.url, sim.token)
         yield live_world
         live_world.client.close()
+
+
+@pytest.fixture
+def sim_world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[World, SimulatorHandle]]:
+    """A world on the embedded simulator, with the simulator at hand for its knobs."""
+    from reconciler.speakap.simulator import run_simulator
+    from tests.reconcile.world import World
+
+    monkeypatch.delenv("SPEAKAP_TOKEN_FILE", raising=False)
+    with run_simulator(token="sim-world-token") as sim:
+        monkeypatch.setenv("SPEAKAP_URL", sim.url)
+        monkeypatch.setenv("SPEAKAP_TOKEN", sim.token)
+        world = World(tmp_path, sim.url, sim.token)
+        yield world, sim
+        world.client.close()

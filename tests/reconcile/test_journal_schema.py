@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from reconciler.journal import Journal, done_actions, plan_id, read_journal
 from reconciler.model import ActionResult
 from reconciler.schemas import validator
 from reconciler.speakap.backend import ScimBackend
-from reconciler.speakap.simulator import SimulatorHandle, run_simulator
+from reconciler.speakap.simulator import SimulatorHandle
 from tests.reconcile.conftest import person
 from tests.reconcile.world import World
 
@@ -39,19 +38,6 @@ def journal_records(out: Path) -> tuple[str, list[dict[str, Any]]]:
     (path,) = (out / "journal").glob("*.jsonl")
     lines = path.read_text(encoding="utf-8").splitlines()
     return path.stem, [json.loads(line) for line in lines]
-
-
-@pytest.fixture
-def sim_world(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[World, SimulatorHandle]]:
-    monkeypatch.delenv("SPEAKAP_TOKEN_FILE", raising=False)
-    with run_simulator(token="journal-schema-token") as sim:
-        monkeypatch.setenv("SPEAKAP_URL", sim.url)
-        monkeypatch.setenv("SPEAKAP_TOKEN", sim.token)
-        world = World(tmp_path, sim.url, sim.token)
-        yield world, sim
-        world.client.close()
 
 
 def test_a_first_sync_with_a_printable_invite_leaves_a_summary_and_journal_per_schema(

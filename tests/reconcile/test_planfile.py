@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from reconciler.errors import ConfigError
-from reconciler.plan import compute_plan
+from reconciler.plan import Plan, compute_plan
 from reconciler.planfile import (
     COMMENT_LIMIT,
     mask_email,
@@ -28,7 +28,7 @@ from reconciler.planfile import (
 from tests.reconcile.conftest import desired, live, live_as_desired, person
 
 
-def a_day_of_changes() -> object:
+def a_day_of_changes() -> Plan:
     before = desired(person("E1"), person("E2"), person("E3", status="suspended"))
     after = desired(
         person("E1", unit="store-02", phone="+31612345678"),

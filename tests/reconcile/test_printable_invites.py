@@ -10,7 +10,6 @@ import os
 import re
 import stat
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ import pytest
 from reconciler import invites
 from reconciler.model import ActionResult
 from reconciler.speakap.backend import ScimBackend
-from reconciler.speakap.simulator import SimulatorHandle, run_simulator
+from reconciler.speakap.simulator import SimulatorHandle
 from tests.reconcile.conftest import SCIM2_TOKEN, person
 from tests.reconcile.world import World
 
@@ -30,17 +29,6 @@ PRINTABLE = [
     person("P2", unit="store-02", email=None, invite_channel="printable"),
 ]
 _CODE = re.compile(r'<span class="code">([^<]+)</span>')
-
-
-@pytest.fixture
-def sim_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[World, Any]]:
-    monkeypatch.delenv("SPEAKAP_TOKEN_FILE", raising=False)
-    with run_simulator(token="invite-token") as sim:
-        monkeypatch.setenv("SPEAKAP_URL", sim.url)
-        monkeypatch.setenv("SPEAKAP_TOKEN", sim.token)
-        world = World(tmp_path, sim.url, sim.token)
-        yield world, sim
-        world.client.close()
 
 
 def activate(sim: SimulatorHandle, login: str, code: str) -> int:

@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,23 +14,12 @@ import pytest
 from reconciler.journal import done_actions
 from reconciler.model import ActionResult
 from reconciler.speakap.backend import ScimBackend
-from reconciler.speakap.simulator import SimulatorHandle, run_simulator
+from reconciler.speakap.simulator import SimulatorHandle
 from tests.reconcile.conftest import person
 from tests.reconcile.world import World
 
 STAFF = [person(f"E{i:02}") for i in range(1, 5)]
 PRINTABLE = person("P1", email=None, invite_channel="printable")
-
-
-@pytest.fixture
-def sim_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[World, Any]]:
-    monkeypatch.delenv("SPEAKAP_TOKEN_FILE", raising=False)
-    with run_simulator(token="mid-phase-token") as sim:
-        monkeypatch.setenv("SPEAKAP_URL", sim.url)
-        monkeypatch.setenv("SPEAKAP_TOKEN", sim.token)
-        world = World(tmp_path, sim.url, sim.token)
-        yield world, sim
-        world.client.close()
 
 
 def test_a_create_finishing_after_the_token_was_revoked_keeps_its_code_and_journal_line(

@@ -5,7 +5,6 @@ so the journal of the finished run does not make it skip the restore."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,22 +12,11 @@ import pytest
 
 from reconciler.journal import Journal, done_actions
 from reconciler.model import ActionResult
-from reconciler.speakap.simulator import run_simulator
+from reconciler.speakap.simulator import SimulatorHandle
 from tests.reconcile.conftest import person
 from tests.reconcile.world import World
 
 STAFF = [person(f"E{i:02}") for i in range(1, 4)]
-
-
-@pytest.fixture
-def sim_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    monkeypatch.delenv("SPEAKAP_TOKEN_FILE", raising=False)
-    with run_simulator(token="restore-token") as sim:
-        monkeypatch.setenv("SPEAKAP_URL", sim.url)
-        monkeypatch.setenv("SPEAKAP_TOKEN", sim.token)
-        world = World(tmp_path, sim.url, sim.token)
-        yield world
-        world.client.close()
 
 
 def remove_by_hand(world: World, eid: str, key: str) -> None:
@@ -50,9 +38,9 @@ def restore(world: World, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
 
 
 def test_a_membership_removed_by_hand_twice_is_put_back_twice(
-    sim_world: World, capsys: pytest.CaptureFixture[str]
+    sim_world: tuple[World, SimulatorHandle], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    world = sim_world
+    world, _ = sim_world
     world.sync(STAFF, "day 0")
     remove_by_hand(world, "E01", "sales")
     first = restore(world, capsys)

@@ -143,12 +143,21 @@ def _people(issues: tuple[Issue, ...]) -> int:
 
 
 def report_csv(report: Report) -> str:
+    """One row per issue. Admins open this in a spreadsheet, and the ids and reasons quote HR
+    data: a cell that a spreadsheet would run as a formula is written as text."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["kind", "line", "employee_id", "reason"])
     for issue in report.issues:
-        writer.writerow([issue.kind, issue.line or "", issue.employee_id or "", issue.reason])
+        writer.writerow(
+            [issue.kind, issue.line or "", _cell(issue.employee_id or ""), _cell(issue.reason)]
+        )
     return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    # OWASP's advice on CSV injection: a leading = + - @ (or tab/CR) makes a formula.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _ids(ids: tuple[str, ...], limit: int = 50) -> str:

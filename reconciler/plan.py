@@ -387,7 +387,9 @@ class _Planner:
             self.business_units[eid] = last.business_unit
         anonymize = self.policy.offboarding == "anonymize"
         if anonymize and _is_anonymized(user):
-            return  # done: the server deletes anonymized accounts itself
+            # an earlier apply anonymized the account but its deletion failed: finish the job
+            self._offboard("delete_user", eid, user, reason="anonymized, not yet deleted")
+            return
         kind: ActionKind = "anonymize_user" if anonymize else "delete_user"
         self._offboard(kind, eid, user, reason="left the HR export, grace period over")
 

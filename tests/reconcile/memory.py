@@ -73,24 +73,12 @@ def apply_in_memory(
         elif kind in ("suspend_user", "reactivate_user"):
             uid = user_of(action)
             users[uid] = replace(users[uid], active=kind == "reactivate_user")
-        elif kind == "delete_user":
+        elif kind in ("delete_user", "anonymize_user"):
+            # anonymize is a replace then a delete (ScimBackend): either way the account is gone
             uid = user_of(action)
             del users[uid]
             for keyed in members.values():
                 keyed.discard(uid)
-        elif kind == "anonymize_user":
-            uid = user_of(action)
-            users[uid] = replace(
-                users[uid],
-                user_name=f"anonymized-{uid}",
-                given_name="x",
-                family_name="x",
-                infix=None,
-                email=None,
-                phone=None,
-                job_title=None,
-                active=False,
-            )
         else:  # pragma: no cover
             raise AssertionError(kind)
     return LiveSnapshot(

@@ -243,3 +243,22 @@ def test_action_ids_are_stable_across_runs() -> None:
     b = compute_plan(after, live_as_desired(before), before)
     assert ids(a) == ids(b)
     assert a.live_fingerprint == b.live_fingerprint
+
+
+def test_an_account_anonymized_whose_deletion_failed_is_deleted_by_the_next_plan() -> None:
+    policy = Policy(offboarding="anonymize")
+    in_grace = desired(person("E1"), person("E2", status="suspended"), policy=policy)
+    gone = desired(person("E1"), policy=policy)
+    half_done = live_as_desired(in_grace)
+    half_done = replace(
+        half_done,
+        users=tuple(
+            replace(u, user_name="anonymized-u-E2", given_name=None, email=None, active=False)
+            if u.employee_id == "E2"
+            else u
+            for u in half_done.users
+        ),
+    )
+    plan = compute_plan(gone, half_done, in_grace)
+    assert ids(plan) == ["delete_user:E2"]
+    assert plan.actions[0].reason == "anonymized, not yet deleted"

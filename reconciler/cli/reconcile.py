@@ -157,7 +157,9 @@ def _opened(
             last = gitstate.read_last_applied(state_dir)
             live = fetching.result()
         computed = compute_plan(desired, live, last, options=options)
-        computed = replace(computed, desired_commit=gitstate.desired_commit(state_dir))
+        # a plan of uncommitted files is not the plan of any commit: say so, never HEAD's id
+        commit = None if gitstate.is_dirty(state_dir) else gitstate.desired_commit(state_dir)
+        computed = replace(computed, desired_commit=commit)
         yield _Inputs(state_dir, desired, backend, computed, settings, last)
     finally:
         backend.close()

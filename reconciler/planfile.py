@@ -534,9 +534,11 @@ def print_plan(
             console.print(f"[yellow]overridden[/yellow] {guard.message()}", highlight=False)
     if plan.protected_skipped:
         console.print(
-            f"{_plural(len(plan.protected_skipped), 'protected account')} kept "
-            f"(not offboarded): {', '.join(plan.protected_skipped[:per_unit])}"
-            + _more(len(plan.protected_skipped) - per_unit),
+            escape(
+                f"{_plural(len(plan.protected_skipped), 'protected account')} kept "
+                f"(not offboarded): {', '.join(plan.protected_skipped[:per_unit])}"
+                + _more(len(plan.protected_skipped) - per_unit)
+            ),
             highlight=False,
         )
     if plan.undeclared_org_units:

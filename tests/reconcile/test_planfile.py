@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from io import StringIO
 from pathlib import Path
 
@@ -216,3 +217,15 @@ def test_the_per_unit_tallies_add_up_to_the_summary_table(
         "leaving": s.leaves,
         "updated": s.updates,
     }
+
+
+def test_markup_like_ids_and_names_print_as_written_in_the_terminal() -> None:
+    leaver = person("[/x]", status="suspended")
+    before = desired(person("[/x]"), person("E2"))
+    protected = desired(leaver, person("E2", job_title="[b]Boss"))
+    protected = replace(protected, policy=replace(protected.policy, protected=("[/x]",)))
+    plan = compute_plan(protected, live_as_desired(before), before)
+    assert plan.protected_skipped == ("suspend_user:[/x]",)
+    out = terminal(plan, names={"E2": "Jan [red]de[/red] Vries"})
+    assert "suspend_user:[/x]" in out
+    assert "Jan [red]de[/red] Vries" in out and "[b]Boss" in out

@@ -59,7 +59,18 @@ def normalize_email(text: str) -> str | None:
 
 
 def normalize_phone(text: str, region: str) -> str | None:
-    """E.164 form of a number written in international or ``region``'s national format."""
+    """E.164 form of a number written in international or ``region``'s national format.
+
+    A spreadsheet that stored a phone as a number drops its ``+`` (``32470123456``): when the
+    digits are not a valid national number, they are tried as an international one.
+    """
+    found = _valid_phone(text, region)
+    if found is None and text.isdigit():
+        found = _valid_phone("+" + text, region)
+    return found
+
+
+def _valid_phone(text: str, region: str) -> str | None:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:

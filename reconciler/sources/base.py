@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler.errors import InputError
+
 
 @dataclass(frozen=True, slots=True)
 class RawRow:
@@ -62,3 +64,12 @@ def foreign_bom(head: bytes) -> str | None:
         if head.startswith(bom):
             return name
     return None
+
+
+def refuse_duplicate_headers(headers: list[str], path: Path, line: int) -> None:
+    """One header twice would let the later column silently win: refuse the export."""
+    duplicates = sorted({h for h in headers if h and headers.count(h) > 1})
+    if duplicates:
+        raise InputError(
+            f"duplicate column {duplicates[0]!r}", file=path, line=line, field=duplicates[0]
+        )

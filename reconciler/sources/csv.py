@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from reconciler.errors import InputError
-from reconciler.sources.base import SUPPORTED, Export, RawRow, foreign_bom
+from reconciler.sources.base import (
+    SUPPORTED,
+    Export,
+    RawRow,
+    foreign_bom,
+    refuse_duplicate_headers,
+)
 
 _DELIMITERS = (";", ",", "\t")
 _CHUNK = 1 << 20
@@ -120,12 +126,11 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
     except csv.Error as err:
         handle.close()
         raise InputError(f"malformed CSV: {err}", file=path, line=1) from None
-    duplicates = sorted({h for h in headers if h and headers.count(h) > 1})
-    if duplicates:
+    try:
+        refuse_duplicate_headers(headers, path, header_line)
+    except InputError:
         handle.close()
-        raise InputError(
-            f"duplicate column {duplicates[0]!r}", file=path, line=header_line, field=duplicates[0]
-        )
+        raise
     return Export(
         path=path,
         format="csv",

@@ -12,7 +12,7 @@ from typing import Any
 import openpyxl
 
 from reconciler.errors import InputError
-from reconciler.sources.base import Export, RawRow, cell_text
+from reconciler.sources.base import Export, RawRow, cell_text, refuse_duplicate_headers
 
 # What a damaged sheet raises: XML parse errors (SyntaxError subclasses, also lxml's), zip and
 # deflate errors for a cut or corrupt member.
@@ -55,12 +55,11 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> Export:
         raise InputError("the workbook is empty (no header row)", file=path, line=1)
     while headers and not headers[-1]:
         headers.pop()
-    duplicates = sorted({h for h in headers if h and headers.count(h) > 1})
-    if duplicates:  # else the later column would silently win
+    try:
+        refuse_duplicate_headers(headers, path, header_line)
+    except InputError:
         book.close()
-        raise InputError(
-            f"duplicate column {duplicates[0]!r}", file=path, line=header_line, field=duplicates[0]
-        )
+        raise
     return Export(
         path=path,
         format="xlsx",

@@ -187,10 +187,16 @@ def confirm_failures(
     summary: ApplySummary, still_planned: frozenset[str], journal: Journal
 ) -> ApplySummary:
     """Re-read verdicts: a failed action that a fresh plan no longer needs did land (e.g. a
-    POST whose answer was lost). Reporting it as failed would make the summary lie."""
+    POST whose answer was lost). Reporting it as failed would make the summary lie.
+
+    A failed create that the fresh plan turns into an adoption (an account with that employee
+    id appeared meanwhile, not made by us) did not land: it stays failed.
+    """
+    still = set(still_planned)
+    still |= {"create_user:" + i.split(":", 1)[1] for i in still_planned if i.startswith("adopt_")}
     results = []
     for result in summary.results:
-        if not result.ok and result.action_id not in still_planned:
+        if not result.ok and result.action_id not in still:
             result = ActionResult(
                 result.action_id, ok=True, detail=f"confirmed on re-read ({result.detail})"
             )

@@ -31,6 +31,20 @@ def test_a_failed_create_that_landed_is_confirmed_and_journaled(tmp_path: Path) 
     assert done_actions(tmp_path / "j.jsonl") == {"create_user:E1"}
 
 
+def test_a_failed_create_that_a_fresh_plan_turns_into_an_adoption_stays_failed(
+    tmp_path: Path,
+) -> None:
+    # someone made an account with E1's employee id by hand meanwhile: our create did not land
+    summary = ApplySummary(
+        plan_id="p",
+        results=(ActionResult("create_user:E1", ok=False, detail="409 conflict"),),
+        kinds={"create_user:E1": "create_user"},
+    )
+    with Journal(tmp_path / "j.jsonl") as journal:
+        confirmed = confirm_failures(summary, frozenset({"adopt_user:E1"}), journal)
+    assert [r.action_id for r in confirmed.failures] == ["create_user:E1"]
+
+
 def test_stale_plan_names_the_new_actions_and_done_ones_are_fine() -> None:
     before = desired(person("E1"), person("E2"))
     reviewed = compute_plan(

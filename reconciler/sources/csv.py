@@ -23,6 +23,13 @@ _CHUNK = 1 << 20
 # Control bytes no text export holds (tab, LF, CR, VT, FF and DOS's end-of-file 0x1A are fine):
 # NUL is how UTF-16 without a BOM and binary files show themselves.
 _BINARY = re.compile(rb"[\x00-\x08\x0e-\x19\x1b-\x1f]")
+# A well-formed multi-byte UTF-8 sequence (RFC 3629 table). cp1252 text almost never holds one:
+# it would need a letter like 'Ã' followed by one to three symbols from 0x80-0xBF.
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
 
 
 def check_text(path: Path) -> None:
@@ -57,12 +64,25 @@ def check_text(path: Path) -> None:
 def detect_encoding(path: Path) -> str:
     """UTF-8 (with or without BOM) when the whole file decodes as UTF-8, else cp1252.
 
+    A file with a UTF-8 BOM or a valid multi-byte UTF-8 sequence that does not decode as a
+    whole is refused as mixed encodings rather than read as cp1252.
+
     Checked in chunks with an incremental decoder, so memory stays flat on large files.
     """
     with path.open("rb") as handle:
         encoding = "utf-8-sig" if handle.read(3) == codecs.BOM_UTF8 else "utf-8"
-    if _decodes(path, encoding) is None:
+    invalid_utf8 = _decodes(path, encoding)
+    if invalid_utf8 is None:
         return encoding
+    if encoding == "utf-8-sig" or _has_utf8_sequence(path):
+        # Valid UTF-8 next to invalid bytes: reading it all as cp1252 would garble every
+        # accented UTF-8 name silently, so refuse at the first invalid byte instead.
+        raise InputError(
+            "mixed encodings: the file holds UTF-8 text and bytes that are not UTF-8 (a stray "
+            "cp1252 character?); save it in one encoding (or set `encoding` in source.yaml)",
+            file=path,
+            line=invalid_utf8,
+        )
     failure = _decodes(path, "cp1252")
     if failure is not None:
         raise InputError(
@@ -72,6 +92,17 @@ def detect_encoding(path: Path) -> str:
             line=failure,
         )
     return "cp1252"
+
+
+def _has_utf8_sequence(path: Path) -> bool:
+    """True when ``path`` holds at least one well-formed multi-byte UTF-8 sequence."""
+    tail = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            if _UTF8_MULTIBYTE.search(tail + chunk):
+                return True
+            tail = chunk[-3:]  # a sequence may straddle the chunk boundary
+    return False
 
 
 def _decodes(path: Path, encoding: str) -> int | None:

@@ -308,11 +308,17 @@ def _path(field: str | None) -> list[str | int]:
 
 
 def read_state_files(
-    files: Mapping[str, str], origin: str, *, separator: str = ":"
+    files: Mapping[str, str],
+    origin: str,
+    *,
+    separator: str = ":",
+    problems: list[StateError] | None = None,
 ) -> DesiredState:
     """The desired state from relative path -> text (e.g. a git tree); others are ignored.
 
     Error locations read ``<origin><separator><path>``, e.g. ``last-applied@abc123:policy.yaml``.
+    A duplicate employee id raises, unless ``problems`` is given: then each duplicate is added
+    to it and the first record kept, so `validate` can list every problem.
     """
 
     def where(name: str) -> str:
@@ -334,11 +340,15 @@ def read_state_files(
         file = where(name)
         for person in parse_users(files[name], file):
             if person.employee_id in people:
-                raise StateError(
+                duplicate = StateError(
                     f"employee id also in {seen_in[person.employee_id]}",
                     file=file,
                     employee_id=person.employee_id,
                 )
+                if problems is None:
+                    raise duplicate
+                problems.append(duplicate)
+                continue
             people[person.employee_id] = person
             seen_in[person.employee_id] = file
     ordered = tuple(people[k] for k in sorted(people))
@@ -363,15 +373,16 @@ def state_files(state_dir: Path) -> dict[str, str]:
     return files
 
 
-def read_state(state_dir: Path) -> DesiredState:
-    """The desired state in a directory (policy, org units, people)."""
+def read_state(state_dir: Path, *, problems: list[StateError] | None = None) -> DesiredState:
+    """The desired state in a directory (policy, org units, people); ``problems`` as in
+    :func:`read_state_files`."""
     if not state_dir.is_dir():
         raise StateError("state directory not found", file=state_dir)
     files = state_files(state_dir)
     if ORG_UNITS_FILE not in files:
         raise ConfigError("file not found", file=state_dir / ORG_UNITS_FILE)
     # Error locations in a directory are plain paths: desired-state/users/0a.yaml:12
-    return read_state_files(files, str(state_dir).rstrip("/"), separator="/")
+    return read_state_files(files, str(state_dir).rstrip("/"), separator="/", problems=problems)
 
 
 def check_state(state: DesiredState) -> list[StateError]:

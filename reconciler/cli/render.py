@@ -52,8 +52,9 @@ def render_command(
 def validate_command(state_dir: Path = STATE_DIR_OPTION) -> None:
     """Check the desired state: schemas, references, unique ids, consistent statuses."""
     load_config(state_dir)
-    state = read_state(state_dir)
-    problems = check_state(state)
+    problems: list[StateError] = []
+    state = read_state(state_dir, problems=problems)
+    problems += check_state(state)
     for problem in problems:
         typer.echo(f"error: {problem}", err=True)
     if problems:

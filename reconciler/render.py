@@ -6,7 +6,8 @@ uses: it reads, renders (in processes for large exports, see ``render_parallel``
 with ``state.write_files`` and ``report.write_report``.
 
 Lifecycle:
-- a contract starting after ``today`` is a pre-hire (reported, not rendered);
+- a contract starting after ``today`` is a pre-hire (reported, not rendered); its data errors
+  are warnings, never a reason to reject or quarantine;
 - a person absent from the export, or whose contracts all ended before ``today``, is a leaver:
   the first render marks them ``suspended`` with ``today``; ``grace_days`` later they are
   dropped (the reconciler then deletes or anonymizes them); back in the export before that,
@@ -110,10 +111,12 @@ def render(
 
 
 def _classify(row: Row, today: date) -> str:
+    # A pre-hire first: a future row is not rendered, so its data errors are only warnings
+    # (checked again on the start date) and never reject or quarantine anyone.
+    if row.employee_id is not None and row.start_date is not None and row.start_date > today:
+        return "future"
     if row.errors:
         return "error"
-    if row.start_date is not None and row.start_date > today:
-        return "future"
     if row.end_date is not None and row.end_date < today:
         return "ended"
     return "active"
@@ -228,6 +231,10 @@ def _person(
             active.append(contract)
         elif state == "future":
             future.append(row)
+            acc.issues += [
+                Issue("warning", row.line, employee_id, f"{e} (in a contract not started yet)")
+                for e in row.errors
+            ]
         elif state == "ended":
             ended = True
         if state in ("active", "error"):

@@ -11,7 +11,8 @@ Lifecycle:
 - a person absent from the export, or whose contracts all ended before ``today``, is a leaver:
   the first render marks them ``suspended`` with ``today``; ``grace_days`` later they are
   dropped (the reconciler then deletes or anonymizes them); back in the export before that,
-  they are active again (the same account);
+  they are active again (the same account); rehired with a future start date, they are a
+  pre-hire and stay suspended until that date, even past the grace period;
 - several rows with one employee id are merged: the primary contract (``policy.duplicates``)
   gives the profile, the other active contracts add their memberships;
 - a row with a data error quarantines a person already in the previous state (kept exactly as
@@ -198,7 +199,10 @@ def render_part(
             part.reactivated.append(employee_id)
         elif old != person:
             part.updated.append(employee_id)
-    part.leavers, part.dropped, part.kept = _offboard(before, part.people, config.policy, today)
+    waiting = {employee_id for employee_id, _ in acc.prehires}
+    part.leavers, part.dropped, part.kept = _offboard(
+        before, part.people, config.policy, today, waiting
+    )
     part.before = len(before)
     part.active_before = sum(1 for p in before.values() if p.status == "active")
     return part
@@ -252,7 +256,7 @@ def _person(
         acc.issues += [Issue(kind, line, employee_id, reason) for line, reason in errors]
         return old
     if primary is None or channel is None:
-        if future and old is None:
+        if future:  # a rehired leaver too: _offboard keeps them suspended until the start
             start = min(r.start_date for r in future if r.start_date is not None)
             acc.prehires.append((employee_id, start))
         elif ended and old is None and not future:
@@ -316,9 +320,18 @@ def _build(
 
 
 def _offboard(
-    before: Mapping[str, Person], people: dict[str, Person], policy: Policy, today: date
+    before: Mapping[str, Person],
+    people: dict[str, Person],
+    policy: Policy,
+    today: date,
+    waiting: set[str],
 ) -> tuple[list[str], list[str], list[str]]:
-    """Suspend people who left, drop those past the grace period, keep protected ones."""
+    """Suspend people who left, drop those past the grace period, keep protected ones.
+
+    A suspended person with a future contract (``waiting``: rehired, starting later) is kept
+    suspended until the start date even past the grace period: dropping them would delete or
+    anonymize the account only to create a new one on the start date.
+    """
     leavers: list[str] = []
     dropped: list[str] = []
     kept: list[str] = []
@@ -331,7 +344,9 @@ def _offboard(
         elif old.status == "active":
             people[employee_id] = replace(old, status="suspended", suspended_on=today)
             leavers.append(employee_id)
-        elif old.suspended_on is not None and (today - old.suspended_on).days < policy.grace_days:
+        elif employee_id in waiting or (
+            old.suspended_on is not None and (today - old.suspended_on).days < policy.grace_days
+        ):
             people[employee_id] = old
         else:
             dropped.append(employee_id)

@@ -35,7 +35,8 @@ _HEX = frozenset("0123456789abcdef")
 
 
 def possible(state_dir: Path, shards: int) -> bool:
-    """Whether every file in users/ is a shard of the configured count."""
+    """Whether every shard (``*.yaml``) in users/ is a shard of the configured count; other
+    files there (a ``.gitkeep``) are not the render's and are kept by ``write_files``."""
     if shards == 1:
         return False
     users = state_dir / USERS_DIR
@@ -43,7 +44,9 @@ def possible(state_dir: Path, shards: int) -> bool:
         return True
     width = len(shard_key("", shards))
     return all(
-        len(p.stem) == width and set(p.stem) <= _HEX and p.is_file() for p in users.iterdir()
+        len(p.stem) == width and set(p.stem) <= _HEX and p.is_file()
+        for p in users.iterdir()
+        if p.name.endswith(".yaml")
     )
 
 

@@ -164,12 +164,21 @@ def write_files(state_dir: Path, files: Mapping[str, str]) -> None:
     """Replace ``users/`` with ``files`` (relative path -> text), atomically.
 
     The shards are written into a temporary directory beside ``users/`` and swapped in by
-    renames, so an error while writing leaves the previous state as it was.
+    renames, so an error while writing leaves the previous state as it was. Entries of
+    ``users/`` that are not shards (``*.yaml``), e.g. a ``.gitkeep``, are copied over unchanged.
     """
     target = state_dir / USERS_DIR
     tmp = Path(tempfile.mkdtemp(prefix=".users.new-", dir=state_dir))
     try:
         (tmp / USERS_DIR).mkdir()
+        if target.is_dir():
+            for entry in sorted(target.iterdir()):
+                if entry.name.endswith(".yaml"):
+                    continue  # a shard: the render's to rewrite or drop
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.copytree(entry, tmp / USERS_DIR / entry.name, symlinks=True)
+                else:
+                    shutil.copy2(entry, tmp / USERS_DIR / entry.name, follow_symlinks=False)
         for name, text in files.items():
             with (tmp / name).open("w", encoding="utf-8", newline="\n") as handle:
                 handle.write(text)

@@ -295,31 +295,38 @@ class ScimBackend:
         if action.user_id:
             return action.user_id
         employee_id = _need_str(action.employee_id, "employee id")
-        with self._lock:
-            known = self._user_ids.get(employee_id)
-        if known:
-            return known
-        found = self.client.search(USERS, self.dialect.employee_id_filter(employee_id))
-        if not found:
-            raise LookupError(f"no live user with employee id {employee_id}")
-        with self._lock:
-            self._user_ids[employee_id] = str(found[0]["id"])
-        return str(found[0]["id"])
+
+        def lookup() -> str | None:
+            found = self.client.search(USERS, self.dialect.employee_id_filter(employee_id))
+            return str(found[0]["id"]) if found else None
+
+        return self._resolve(self._user_ids, employee_id, lookup, "user with employee id")
 
     def _group_id(self, action: Action) -> str:
         if action.group_id:
             return action.group_id
         key = _need_str(action.org_unit, "org unit")
+
+        def lookup() -> str | None:
+            found = self.client.find_by_external_id(GROUPS, key)
+            return str(found["id"]) if found is not None else None
+
+        return self._resolve(self._group_ids, key, lookup, "group for org unit")
+
+    def _resolve(
+        self, cache: dict[str, str], key: str, lookup: Callable[[], str | None], what: str
+    ) -> str:
+        """A live id from this apply's cache, else from the server (remembered once found)."""
         with self._lock:
-            known = self._group_ids.get(key)
+            known = cache.get(key)
         if known:
             return known
-        found = self.client.find_by_external_id(GROUPS, key)
+        found = lookup()
         if found is None:
-            raise LookupError(f"no live group for org unit {key}")
+            raise LookupError(f"no live {what} {key}")
         with self._lock:
-            self._group_ids[key] = str(found["id"])
-        return str(found["id"])
+            cache[key] = found
+        return found
 
 
 def _need(values: dict[str, Any], key: str | None, what: str) -> Any:

@@ -29,13 +29,13 @@ import git
 import httpx
 from rich.console import Console
 
-from reconciler import gitops
 from reconciler.data import sample_path
 from reconciler.errors import SyncError
+from reconciler.gitops import branch
 
 DAY1 = date(2026, 3, 2)
 DAY2 = date(2026, 3, 3)
-BRANCH = gitops.DEFAULT_BRANCH
+BRANCH = branch.DEFAULT_BRANCH
 CONFIG_FILES = ("org-units.yaml", "policy.yaml", "rules.yaml", "source.yaml", "speakap.yaml")
 _BAG = "urn:speakap:params:scim:bag"
 _PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -172,7 +172,7 @@ def _local_rate_limit(settings: Path) -> None:
 def _day(
     result: DemoResult, run_cli: Runner, console: Console, n: int, today: date, *, apply: bool
 ) -> None:
-    from reconciler.render import render_to_disk
+    from reconciler.render.core import render_to_disk
 
     repo = git.Repo(result.repo)
     state = result.repo / "desired-state"
@@ -186,7 +186,7 @@ def _day(
         where = f"line {issue.line}, employee {issue.employee_id}"
         console.print(f"  [yellow]{issue.kind}[/yellow] {where}: {issue.reason}", highlight=False)
 
-    commit = gitops.commit_render(result.repo, state, f"render {today.isoformat()}", branch=BRANCH)
+    commit = branch.commit_render(result.repo, state, f"render {today.isoformat()}", branch=BRANCH)
     if commit is None:
         console.print("desired state unchanged: no pull request")
         return
@@ -240,8 +240,8 @@ def _quietly(run_cli: Runner, argv: list[str]) -> int:
 
 def _show_plan(plan_dir: Path, state: Path, console: Console, *, short: bool) -> None:
     """The reviewer's view of the plan (an excerpt on day 1), and where the PR comment is."""
-    from reconciler.planfile import names_of, print_plan, read_plan
-    from reconciler.state import read_state
+    from reconciler.desired.state import read_state
+    from reconciler.reconcile.planfile import names_of, print_plan, read_plan
 
     plan_json, plan_md = plan_dir / "plan.json", plan_dir / "plan.md"
     if not plan_json.is_file() or not plan_md.is_file():

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import typer
 
-from reconciler import export_fetch, gitops
 from reconciler.cli.app import github_app
 from reconciler.errors import InputError
-from reconciler.github import MARKER, GitHubClient, GitHubContext, GitHubError
+from reconciler.gitops import branch as render_branch
+from reconciler.gitops import export_fetch
+from reconciler.gitops.github import MARKER, GitHubClient, GitHubContext, GitHubError
 
 
 def _client() -> GitHubClient:
@@ -46,14 +47,14 @@ def comment(
 def open_pr(
     state_dir: Path = typer.Option(Path("desired-state"), "--state-dir", help="Desired state."),
     report: Path | None = typer.Option(None, "--report", help="Render's report folder (PR body)."),
-    branch: str = typer.Option(gitops.DEFAULT_BRANCH, "--branch", help="The render branch."),
+    branch: str = typer.Option(render_branch.DEFAULT_BRANCH, "--branch", help="The render branch."),
     base: str | None = typer.Option(None, "--base", help="Target branch (default: current)."),
     title: str | None = typer.Option(None, "--title", help="Pull request title."),
 ) -> None:
     """Commit changed desired state to the render branch, push it, open or update its PR."""
-    base = base or gitops.current_branch(state_dir)
+    base = base or render_branch.current_branch(state_dir)
     message = title or f"speakap-sync: render of {date.today().isoformat()}"
-    commit = gitops.commit_render(state_dir, state_dir, message, branch=branch)
+    commit = render_branch.commit_render(state_dir, state_dir, message, branch=branch)
     if commit is None:
         typer.echo(f"{state_dir} is unchanged: nothing committed, nothing pushed")
         _close_outdated_render_pr(branch, base)
@@ -61,7 +62,7 @@ def open_pr(
     pushed = "pushed" if commit.pushed else "already on the remote"
     typer.echo(f"{branch} at {commit.sha[:12]} ({len(commit.changed)} file(s), {pushed})")
     with _client() as client:
-        body = gitops.render_pr_body(report, commit)
+        body = render_branch.render_pr_body(report, commit)
         outcome, pull = client.upsert_pull(branch, base, message, body)
     typer.echo(f"{outcome} pull request #{pull.number} {pull.url}".rstrip())
 

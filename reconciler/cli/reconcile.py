@@ -21,21 +21,22 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from reconciler import gitstate, invites, planfile
-from reconciler.apply import (
+from reconciler.cli.app import app
+from reconciler.desired import last_applied
+from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, BlockedError, SyncError
+from reconciler.model import ActionResult, DesiredState
+from reconciler.reconcile import invites, planfile
+from reconciler.reconcile.apply import (
     ApplyOptions,
     ApplySummary,
     apply_plan,
     check_stale,
     confirm_failures,
 )
-from reconciler.backend import Backend
-from reconciler.cli.app import app
-from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, BlockedError, SyncError
-from reconciler.journal import Journal, done_actions, plan_id
-from reconciler.lock import ApplyLock, network_lock_path
-from reconciler.model import ActionResult, DesiredState
-from reconciler.plan import Plan, PlanOptions, compute_plan
+from reconciler.reconcile.backend import Backend
+from reconciler.reconcile.journal import Journal, done_actions, plan_id
+from reconciler.reconcile.lock import ApplyLock, network_lock_path
+from reconciler.reconcile.plan import Plan, PlanOptions, compute_plan
 
 if TYPE_CHECKING:
     from reconciler.speakap.settings import ConnectionSettings
@@ -144,8 +145,8 @@ def _opened(
     state_dir: Path, options: PlanOptions, settings: ConnectionSettings | None = None
 ) -> Iterator[_Inputs]:
     """The inputs of a plan run, with the backend's connection open for the block."""
+    from reconciler.desired.state import read_state
     from reconciler.speakap.settings import open_backend
-    from reconciler.state import read_state
 
     settings = settings or _settings(state_dir)
     backend = open_backend(settings)
@@ -154,11 +155,13 @@ def _opened(
         with ThreadPoolExecutor(max_workers=1) as pool:
             fetching = pool.submit(backend.fetch_snapshot)
             desired = read_state(state_dir)
-            last = gitstate.read_last_applied(state_dir)
+            last = last_applied.read_last_applied(state_dir)
             live = fetching.result()
         computed = compute_plan(desired, live, last, options=options)
         # a plan of uncommitted files is not the plan of any commit: say so, never HEAD's id
-        commit = None if gitstate.is_dirty(state_dir) else gitstate.desired_commit(state_dir)
+        commit = (
+            None if last_applied.is_dirty(state_dir) else last_applied.desired_commit(state_dir)
+        )
         computed = replace(computed, desired_commit=commit)
         yield _Inputs(state_dir, desired, backend, computed, settings, last)
     finally:
@@ -216,7 +219,7 @@ def _confirm(
         journal.record("confirm_skipped", reason=str(error))
         err.print(f"could not re-read live state to confirm the failures: {error}")
         return replace(summary, failures_confirmed=False)
-    last = gitstate.read_last_applied(inputs.state_dir)
+    last = last_applied.read_last_applied(inputs.state_dir)
     fresh = compute_plan(inputs.desired, live, last)
     return confirm_failures(summary, fresh.ids(), journal)
 
@@ -250,9 +253,9 @@ def _finish(
     sheets = invites.write_invite_sheets(out, entries)
     moved = False
     not_moved: SyncError | None = None
-    if summary.ok and inputs.plan.desired_commit and not gitstate.is_dirty(inputs.state_dir):
+    if summary.ok and inputs.plan.desired_commit and not last_applied.is_dirty(inputs.state_dir):
         try:
-            gitstate.mark_applied(inputs.state_dir, inputs.plan.desired_commit)
+            last_applied.mark_applied(inputs.state_dir, inputs.plan.desired_commit)
             moved = True
         except SyncError as error:  # e.g. the push to origin was refused: report, then fail
             not_moved = error
@@ -309,7 +312,7 @@ def _print_summary(report: dict[str, Any], console: Console) -> None:
             highlight=False,
         )
     if report["last_applied_moved"]:
-        console.print(f"last-applied ref moved to {gitstate.LAST_APPLIED_REF}", highlight=False)
+        console.print(f"last-applied ref moved to {last_applied.LAST_APPLIED_REF}", highlight=False)
 
 
 def _invites(inputs: _Inputs, results: Sequence[ActionResult]) -> list[invites.Invite]:

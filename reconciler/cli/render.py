@@ -9,12 +9,12 @@ from pathlib import Path
 import typer
 
 from reconciler.cli.app import app
-from reconciler.config import load_config
+from reconciler.desired.config import load_config
+from reconciler.desired.documents import load_schema, schema_names
+from reconciler.desired.state import check_state, read_state
 from reconciler.errors import InputError, StateError, SyncError
-from reconciler.render import render_to_disk
-from reconciler.report import explain
-from reconciler.schemas import load_schema, schema_names
-from reconciler.state import check_state, read_state
+from reconciler.render.core import render_to_disk
+from reconciler.render.report import explain
 
 STATE_DIR_OPTION = typer.Option(
     Path("desired-state"), "--state-dir", help="The desired-state directory (config and users)."

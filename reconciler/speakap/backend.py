@@ -1,4 +1,4 @@
-"""``ScimBackend``: the :class:`reconciler.backend.Backend` protocol over SCIM 2.0.
+"""``ScimBackend``: the :class:`reconciler.reconcile.backend.Backend` protocol over SCIM 2.0.
 
 ``fetch_snapshot`` reads every user and group in page-count requests (memberships come from the
 users' ``groups`` attribute or the groups' ``members``, as the dialect says). ``execute`` maps

@@ -16,8 +16,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from reconciler import gitops
-from reconciler.github import GitHubClient, GitHubContext
+from reconciler.gitops import branch as gitops
+from reconciler.gitops.github import GitHubClient, GitHubContext
 from tests.gitops.fake_github import run_fake_github
 
 USERS = 300_000

@@ -27,10 +27,10 @@ from pathlib import Path
 import git
 
 from reconciler.cli import run
+from reconciler.desired.state import write_state
 from reconciler.model import OrgUnit, Person
 from reconciler.speakap.dialect import Dialect
 from reconciler.speakap.mapping import group_body, user_body
-from reconciler.state import write_state
 
 TOKEN = "bench-token"
 ROOT = Path(__file__).resolve().parents[2]

@@ -66,7 +66,7 @@ def main() -> None:
         files = list((state / "users").glob("*.yaml"))
         megabytes = sum(f.stat().st_size for f in files) / 1e6
         print(f"state: {len(files)} shards, {megabytes:.1f} MB")
-        from reconciler.state import read_state
+        from reconciler.desired.state import read_state
 
         start = time.perf_counter()
         people = len(read_state(state).people)

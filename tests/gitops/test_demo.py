@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import run
-from reconciler.gitstate import LAST_APPLIED_REF
+from reconciler.desired.last_applied import LAST_APPLIED_REF
 from tests.gitops.conftest import git
 
 

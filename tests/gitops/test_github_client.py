@@ -11,7 +11,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from reconciler.cli import run
-from reconciler.github import (
+from reconciler.gitops.github import (
     MARKER,
     MAX_BODY,
     GitHubClient,

@@ -18,8 +18,8 @@ import pytest
 from reconciler.cli import run
 from reconciler.data import sample_path
 from reconciler.demo import CONFIG_FILES, config_source
-from reconciler.github import MARKER, PLAN_ARTIFACT, PLAN_WORKFLOW
-from reconciler.gitstate import LAST_APPLIED_REF
+from reconciler.desired.last_applied import LAST_APPLIED_REF
+from reconciler.gitops.github import MARKER, PLAN_ARTIFACT, PLAN_WORKFLOW
 from reconciler.speakap.simulator import SimulatorHandle, run_simulator
 from tests.gitops.conftest import Checkout, git, make_checkout
 from tests.gitops.fake_github import FakeGitHub, run_fake_github

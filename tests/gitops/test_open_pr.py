@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import gitops
 from reconciler.cli import run
-from reconciler.github import PLAN_ARTIFACT, PLAN_WORKFLOW
+from reconciler.gitops import branch as gitops
+from reconciler.gitops.github import PLAN_ARTIFACT, PLAN_WORKFLOW
 from tests.gitops.conftest import Checkout
 from tests.gitops.fake_github import FakeGitHub
 

@@ -11,7 +11,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from reconciler.cli import run
-from reconciler.github import PLAN_ARTIFACT, PLAN_WORKFLOW
+from reconciler.gitops.github import PLAN_ARTIFACT, PLAN_WORKFLOW
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"

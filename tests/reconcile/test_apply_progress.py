@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.apply import apply_plan
-from reconciler.journal import Journal
 from reconciler.model import DesiredState, LiveSnapshot, OrgUnit, Policy
-from reconciler.plan import compute_plan
+from reconciler.reconcile.apply import apply_plan
+from reconciler.reconcile.journal import Journal
+from reconciler.reconcile.plan import compute_plan
 from reconciler.speakap.backend import ScimBackend
 from reconciler.speakap.client import ScimClient, Secret
 from reconciler.speakap.dialect import Dialect

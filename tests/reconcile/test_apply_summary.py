@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply import ApplySummary, check_stale, confirm_failures
 from reconciler.errors import BlockedError
-from reconciler.journal import Journal, done_actions
 from reconciler.model import ActionResult
-from reconciler.plan import compute_plan
+from reconciler.reconcile.apply import ApplySummary, check_stale, confirm_failures
+from reconciler.reconcile.journal import Journal, done_actions
+from reconciler.reconcile.plan import compute_plan
 from tests.reconcile.conftest import desired, live, live_as_desired, person
 
 

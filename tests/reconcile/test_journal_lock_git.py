@@ -9,11 +9,11 @@ from pathlib import Path
 import git
 import pytest
 
-from reconciler import gitstate
+from reconciler.desired import last_applied as gitstate
 from reconciler.errors import BlockedError
-from reconciler.journal import Journal, done_actions, plan_id, read_journal
-from reconciler.lock import ApplyLock
 from reconciler.model import ActionResult
+from reconciler.reconcile.journal import Journal, done_actions, plan_id, read_journal
+from reconciler.reconcile.lock import ApplyLock
 
 ORG_UNITS = """\
 org_units:
@@ -67,7 +67,8 @@ def test_second_apply_is_refused_while_the_first_holds_the_lock(tmp_path: Path) 
 def test_lock_of_a_killed_process_is_released(tmp_path: Path) -> None:
     lock_path = tmp_path / "apply.lock"
     code = (
-        "import sys, time; from pathlib import Path; from reconciler.lock import ApplyLock\n"
+        "import sys, time; from pathlib import Path\n"
+        "from reconciler.reconcile.lock import ApplyLock\n"
         f"ApplyLock(Path({str(lock_path)!r})).acquire(); print('held', flush=True); time.sleep(60)"
     )
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
@@ -122,7 +123,7 @@ def test_outside_git_there_is_no_commit_and_no_last_applied(tmp_path: Path) -> N
 def test_the_lock_is_per_network_not_per_output_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reconciler.lock import network_lock_path
+    from reconciler.reconcile.lock import network_lock_path
 
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
     one = network_lock_path("https://acme.speakap.io/scim/v2")

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.journal import Journal, done_actions, plan_id, read_journal
+from reconciler.desired.documents import validator
 from reconciler.model import ActionResult
-from reconciler.schemas import validator
+from reconciler.reconcile.journal import Journal, done_actions, plan_id, read_journal
 from reconciler.speakap.backend import ScimBackend
 from reconciler.speakap.simulator import SimulatorHandle
 from tests.reconcile.conftest import person
@@ -78,7 +78,7 @@ def test_a_resume_reads_past_a_damaged_line_and_a_torn_last_line(
         journal.result(ActionResult(last, ok=True))
     with path.open("a", encoding="utf-8") as handle:
         handle.write('{"event": "done", "act')
-    with caplog.at_level(logging.WARNING, logger="reconciler.journal"):
+    with caplog.at_level(logging.WARNING, logger="reconciler.reconcile.journal"):
         assert world.apply() == 0
     summary = json.loads((world.out / "summary.json").read_text(encoding="utf-8"))
     assert (summary["skipped"], summary["done"]) == (1, len(ids) - 1)
@@ -137,7 +137,7 @@ def test_a_damaged_middle_line_is_skipped_by_line_and_later_records_still_count(
         journal.result(ActionResult("create_user:E2", ok=True, created_id="u2"))
     with path.open("a", encoding="utf-8") as handle:
         handle.write('{"event": "done", "action": "create_user:E3"')  # torn: killed mid-write
-    with caplog.at_level(logging.WARNING, logger="reconciler.journal"):
+    with caplog.at_level(logging.WARNING, logger="reconciler.reconcile.journal"):
         assert done_actions(path) == {"create_user:E1", "create_user:E2"}
     messages = [r.getMessage() for r in caplog.records]
     assert messages == [

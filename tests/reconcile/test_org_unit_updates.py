@@ -15,11 +15,17 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from reconciler.apply import _batches
 from reconciler.errors import ConfigError
 from reconciler.model import Action, DesiredState, LiveGroup, LiveSnapshot, OrgUnit
-from reconciler.plan import compute_plan
-from reconciler.planfile import plan_to_json, print_plan, read_plan, render_markdown, write_plan
+from reconciler.reconcile.apply import _batches
+from reconciler.reconcile.plan import compute_plan
+from reconciler.reconcile.planfile import (
+    plan_to_json,
+    print_plan,
+    read_plan,
+    render_markdown,
+    write_plan,
+)
 from reconciler.speakap.dialect import DEFAULT_DIALECT
 from tests.reconcile.conftest import UNITS, desired, live, live_as_desired, person
 from tests.reconcile.memory import apply_in_memory

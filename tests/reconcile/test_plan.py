@@ -8,7 +8,7 @@ import pytest
 
 from reconciler.errors import ConfigError
 from reconciler.model import LiveUser, Policy, Thresholds
-from reconciler.plan import PlanOptions, compute_plan
+from reconciler.reconcile.plan import PlanOptions, compute_plan
 from tests.reconcile.conftest import desired, live, live_as_desired, live_user_for, person
 from tests.reconcile.memory import apply_in_memory
 

@@ -16,7 +16,7 @@ from reconciler.model import (
     Policy,
     Thresholds,
 )
-from reconciler.plan import compute_plan
+from reconciler.reconcile.plan import compute_plan
 from tests.reconcile.conftest import UNITS, desired, live, person
 from tests.reconcile.memory import apply_in_memory
 

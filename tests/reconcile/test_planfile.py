@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from reconciler.errors import ConfigError
-from reconciler.plan import Plan, compute_plan
-from reconciler.planfile import (
+from reconciler.reconcile.plan import Plan, compute_plan
+from reconciler.reconcile.planfile import (
     COMMENT_LIMIT,
     mask_email,
     mask_phone,

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler import invites
 from reconciler.model import ActionResult
+from reconciler.reconcile import invites
 from reconciler.speakap.backend import ScimBackend
 from reconciler.speakap.simulator import SimulatorHandle
 from tests.reconcile.conftest import SCIM2_TOKEN, person

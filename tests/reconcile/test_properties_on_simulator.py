@@ -10,10 +10,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.apply import apply_plan
-from reconciler.journal import Journal
 from reconciler.model import DesiredState, Person, Policy, Thresholds
-from reconciler.plan import compute_plan
+from reconciler.reconcile.apply import apply_plan
+from reconciler.reconcile.journal import Journal
+from reconciler.reconcile.plan import compute_plan
 from reconciler.speakap.client import ScimClient, Secret
 from reconciler.speakap.settings import ConnectionSettings, open_backend
 from reconciler.speakap.simulator import run_simulator

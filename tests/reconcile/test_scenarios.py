@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.gitstate import LAST_APPLIED_REF
+from reconciler.desired.last_applied import LAST_APPLIED_REF
 from tests.reconcile.conftest import person
 from tests.reconcile.world import World, policy_yaml
 

@@ -13,9 +13,9 @@ import git
 import pytest
 
 from reconciler.cli import run
+from reconciler.desired.state import write_state
 from reconciler.model import Person
 from reconciler.speakap.client import ScimClient, Secret
-from reconciler.state import write_state
 
 ORG_UNITS = """\
 org_units:

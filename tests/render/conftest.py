@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config import CONFIG_FILES, load_config
+from reconciler.desired.config import CONFIG_FILES, load_config
+from reconciler.desired.state import read_state
 from reconciler.model import DesiredState, Person
-from reconciler.render import render_to_disk
-from reconciler.report import Report
-from reconciler.state import read_state
+from reconciler.render.core import render_to_disk
+from reconciler.render.report import Report
 from tests.render.make_samples import HEADER, to_csv
 
 REPO = Path(__file__).resolve().parents[2]

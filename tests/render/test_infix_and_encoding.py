@@ -12,11 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconciler.cli import run
-from reconciler.config import Config, SourceConfig, load_config
+from reconciler.desired.config import Config, SourceConfig, load_config
 from reconciler.errors import InputError
-from reconciler.normalize import TUSSENVOEGSELS, normalize_row, split_infix
-from reconciler.sources import open_export
-from reconciler.sources.base import RawRow
+from reconciler.render.normalize import TUSSENVOEGSELS, normalize_row, split_infix
+from reconciler.render.sources import open_export
+from reconciler.render.sources.base import RawRow
 from tests.render.conftest import REPO, Sync, employee
 from tests.render.make_samples import to_csv
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.config import Config, load_config, parse_rules
-from reconciler.normalize import collapse, normalize_email, normalize_phone, normalize_row
-from reconciler.rules import apply_rules
-from reconciler.sources.base import RawRow
+from reconciler.desired.config import Config, load_config, parse_rules
+from reconciler.render.normalize import collapse, normalize_email, normalize_phone, normalize_row
+from reconciler.render.rules import apply_rules
+from reconciler.render.sources.base import RawRow
 
 
 @pytest.mark.parametrize(
@@ -66,7 +66,7 @@ def config() -> Config:
 
 
 def with_rules(config: Config, text: str) -> Config:
-    from reconciler.config import parse_yaml
+    from reconciler.desired.config import parse_yaml
 
     rules = parse_rules(parse_yaml(text, "rules.yaml"), "rules.yaml")
     return Config(config.source, config.org_units, config.codes, rules, config.policy)

@@ -7,10 +7,10 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.config import load_config
-from reconciler.render import render
-from reconciler.sources.base import RawRow
-from reconciler.state import render_shards
+from reconciler.desired.config import load_config
+from reconciler.desired.state import render_shards
+from reconciler.render.core import render
+from reconciler.render.sources.base import RawRow
 from tests.render.conftest import DAY1, REPO
 
 CONFIG = load_config(REPO / "desired-state")

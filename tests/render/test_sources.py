@@ -9,10 +9,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from reconciler.config import SourceConfig
+from reconciler.desired.config import SourceConfig
 from reconciler.errors import InputError
-from reconciler.normalize import normalize_row
-from reconciler.sources import open_export
+from reconciler.render.normalize import normalize_row
+from reconciler.render.sources import open_export
 
 SOURCE = SourceConfig(
     columns={

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from reconciler.cli import run
 from reconciler.demo import SEED as DEMO_SEED
+from reconciler.desired.documents import validator
 from reconciler.errors import ConfigError
 from reconciler.model import Action
-from reconciler.schemas import validator
 from reconciler.speakap.backend import ScimBackend
 from reconciler.speakap.client import ScimClient, Secret
 from reconciler.speakap.dialect import GROUP_SCHEMA, USER_SCHEMA

@@ -17,8 +17,8 @@ from typing import Any
 
 import jsonschema
 
+from reconciler.desired.documents import validator
 from reconciler.errors import ConfigError
-from reconciler.schemas import validator
 from reconciler.speakap.dialect import GROUP_SCHEMA, USER_SCHEMA
 
 _NON_BLANK = re.compile(r"\S")

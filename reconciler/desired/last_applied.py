@@ -1,0 +1,92 @@
+"""The desired state's git side: its commit id and the last-applied desired state.
+
+Apply moves a ref (by default the tag ``speakap-sync/last-applied``) to the commit it applied;
+plan reads the desired state as it was at that ref, for the three-way membership merge. Where
+the repository has a remote ``origin``, the moved ref is pushed so CI runs see it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import git
+
+from reconciler.errors import StateError
+from reconciler.model import DesiredState
+
+LAST_APPLIED_REF = "speakap-sync/last-applied"
+
+
+def _repo(path: Path) -> git.Repo | None:
+    try:
+        return git.Repo(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+
+
+def desired_commit(state_dir: Path) -> str | None:
+    """The commit the desired state is at (HEAD), or None outside git or before a commit."""
+    repo = _repo(state_dir)
+    if repo is None:
+        return None
+    try:
+        return str(repo.head.commit.hexsha)
+    except ValueError:  # no commit yet
+        return None
+
+
+def is_dirty(state_dir: Path) -> bool:
+    """True when the state folder has uncommitted changes (the plan is not of a commit)."""
+    repo = _repo(state_dir)
+    if repo is None or repo.working_tree_dir is None:
+        return False
+    rel = _relative(state_dir, repo)
+    return bool(repo.git.status("--porcelain", "--", rel or "."))
+
+
+def read_last_applied(state_dir: Path, ref: str = LAST_APPLIED_REF) -> DesiredState | None:
+    """The desired state at ``ref``, or None when there is no repository or no such ref."""
+    repo = _repo(state_dir)
+    if repo is None:
+        return None
+    try:
+        commit = repo.commit(f"refs/tags/{ref}")
+    except (git.BadName, ValueError):
+        return None
+    rel = _relative(state_dir, repo)
+    try:
+        tree = commit.tree / rel if rel else commit.tree
+    except KeyError:
+        return None  # the state folder did not exist at that commit
+    from reconciler.desired.state import is_state_file, read_state_files  # the state stage
+
+    files: dict[str, str] = {}
+    for item in tree.traverse():
+        if isinstance(item, git.Blob):
+            name = str(item.path)[len(rel) + 1 :] if rel else str(item.path)
+            if is_state_file(name):
+                files[name] = item.data_stream.read().decode("utf-8")
+
+    state: DesiredState = read_state_files(files, f"{ref} ({commit.hexsha[:12]})")
+    return state
+
+
+def mark_applied(state_dir: Path, commit: str, ref: str = LAST_APPLIED_REF) -> bool:
+    """Move ``ref`` to ``commit``; push it when a remote ``origin`` exists. True if pushed."""
+    repo = _repo(state_dir)
+    if repo is None:
+        raise StateError("the desired state is not in a git repository", file=state_dir)
+    repo.create_tag(ref, ref=commit, force=True, message=None)
+    if "origin" not in [remote.name for remote in repo.remotes]:
+        return False
+    try:
+        repo.git.push("--force", "origin", f"refs/tags/{ref}:refs/tags/{ref}")
+    except git.GitCommandError as err:
+        raise StateError(f"could not push {ref} to origin: {err.stderr.strip()}") from err
+    return True
+
+
+def _relative(state_dir: Path, repo: git.Repo) -> str:
+    root = Path(str(repo.working_tree_dir)).resolve()
+    rel = state_dir.resolve().relative_to(root).as_posix()
+    return "" if rel == "." else rel

@@ -1,0 +1,446 @@
+"""The desired state on disk: reading it (fast) and writing it (atomically, canonically).
+
+Layout of a state directory::
+
+    policy.yaml       hand-written network policy            (ruamel round-trip, schema)
+    org-units.yaml    hand-written org units                 (ruamel round-trip, schema)
+    source.yaml       hand-written HR column mapping         (render only, not state)
+    rules.yaml        hand-written mapping rules             (render only, not state)
+    users/XX.yaml     rendered people, sharded by a stable hash of the employee id
+
+The users shards are written by our own emitter in one canonical form: every string
+double-quoted (JSON escaping, which YAML double-quoted scalars accept), dates as plain
+``YYYY-MM-DD``, one field per line in a fixed order, people sorted by employee id. Reading
+uses a line-based parser that accepts exactly that form and falls back to a full YAML parser
+(with schema validation and line numbers) for a shard a human edited into another valid form.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from reconciler.desired.config import (
+    ORG_UNITS_FILE,
+    POLICY_FILE,
+    line_of,
+    load_text,
+    parse_org_units,
+    parse_policy,
+    parse_yaml,
+    validate_doc,
+)
+from reconciler.errors import ConfigError, StateError
+from reconciler.model import (
+    INVITE_CHANNELS,
+    PROFILE_FIELDS,
+    DesiredState,
+    OrgUnit,
+    Person,
+    Policy,
+)
+
+USERS_DIR = "users"
+# Relative paths (inside a state directory) that make up the desired state, as fnmatch globs.
+STATE_FILES_GLOBS: tuple[str, ...] = (POLICY_FILE, ORG_UNITS_FILE, f"{USERS_DIR}/*.yaml")
+SHARD_COUNTS = (1, 16, 256, 4096)
+
+# Field order in a shard; also the order of Person's attributes that are written.
+_STRING_FIELDS = ("employee_id", *PROFILE_FIELDS, "business_unit", "department")
+_LIST_FIELDS = ("memberships", "rules")
+_DATE_FIELDS = ("suspended_on", "start_date", "end_date")
+FIELD_ORDER = (
+    *_STRING_FIELDS,
+    "memberships",
+    "invite_channel",
+    "status",
+    "suspended_on",
+    "start_date",
+    "end_date",
+    "rules",
+)
+_HEADER = (
+    "# Rendered by `speakap-sync render`: change the HR data, rules.yaml or policy.yaml,\n"
+    "# not this file. One field per line, people sorted by employee id.\n"
+    "# yaml-language-server: $schema=../../schemas/users.schema.json\n"
+)
+_E164 = re.compile(r"^\+[1-9][0-9]{5,14}$")
+_NOT_PRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+
+
+def is_state_file(relpath: str) -> bool:
+    """Whether a path relative to the state directory belongs to the desired state."""
+    return any(fnmatch.fnmatchcase(relpath, glob) for glob in STATE_FILES_GLOBS)
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+_DIGITS = {1: 0, 16: 1, 256: 2, 4096: 3}
+
+
+def shard_key(employee_id: str, shards: int) -> str:
+    """The hex prefix of a stable hash (independent of Python version and process)."""
+    if shards not in _DIGITS:
+        raise ValueError(f"shard count must be one of {SHARD_COUNTS}")
+    digest = hashlib.blake2b(employee_id.encode("utf-8"), digest_size=4).hexdigest()
+    return digest[: _DIGITS[shards]]
+
+
+def shard_name(employee_id: str, shards: int) -> str:
+    """``users/<hex>.yaml`` (``users/all.yaml`` for a single shard)."""
+    key = shard_key(employee_id, shards)
+    return f"{USERS_DIR}/{key or 'all'}.yaml"
+
+
+_NEEDS_ESCAPE = re.compile('["\\\\\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]')
+
+
+def _quote(text: str) -> str:
+    if not _NEEDS_ESCAPE.search(text):
+        return f'"{text}"'
+    out = json.dumps(text, ensure_ascii=False)
+    if _NOT_PRINTABLE.search(out):
+        out = _NOT_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", out)
+    return out
+
+
+def _plain_quote(text: str) -> str:
+    return f'"{text}"'
+
+
+def person_lines(person: Person) -> list[str]:
+    """The canonical lines of one person (omitting empty fields)."""
+    values = [(name, getattr(person, name)) for name in FIELD_ORDER]
+    texts = [v for _, v in values if type(v) is str]
+    texts += person.memberships + person.rules
+    # One escape check per person instead of one per value: almost nobody needs escaping.
+    quote = _quote if _NEEDS_ESCAPE.search("".join(texts)) else _plain_quote
+    lines: list[str] = []
+    for name, value in values:
+        if value is None or value == ():
+            continue
+        if type(value) is str:
+            lines.append(f"  {name}: {quote(value)}")
+        elif isinstance(value, tuple):
+            lines.append(f"  {name}: [{', '.join(quote(v) for v in value)}]")
+        else:
+            lines.append(f'  {name}: "{value.isoformat()}"')
+    lines[0] = "- " + lines[0][2:]
+    return lines
+
+
+def render_shards(people: Iterable[Person], shards: int) -> dict[str, str]:
+    """Relative path -> text of every non-empty users shard."""
+    buckets: dict[str, list[Person]] = {}
+    for person in people:
+        buckets.setdefault(shard_name(person.employee_id, shards), []).append(person)
+    files: dict[str, str] = {}
+    for name in sorted(buckets):
+        lines = [_HEADER + "users:"]
+        for person in sorted(buckets[name], key=lambda p: p.employee_id):
+            lines.extend(person_lines(person))
+        files[name] = "\n".join(lines) + "\n"
+    return files
+
+
+def write_state(state_dir: Path, people: Iterable[Person], shards: int) -> dict[str, str]:
+    """Replace ``users/`` with the given people, atomically; config files are not touched."""
+    files = render_shards(people, shards)
+    write_files(state_dir, files)
+    return files
+
+
+def write_files(state_dir: Path, files: Mapping[str, str]) -> None:
+    """Replace ``users/`` with ``files`` (relative path -> text), atomically.
+
+    The shards are written into a temporary directory beside ``users/`` and swapped in by
+    renames, so an error while writing leaves the previous state as it was. Entries of
+    ``users/`` that are not shards (``*.yaml``), e.g. a ``.gitkeep``, are copied over unchanged.
+    """
+    target = state_dir / USERS_DIR
+    tmp = Path(tempfile.mkdtemp(prefix=".users.new-", dir=state_dir))
+    try:
+        (tmp / USERS_DIR).mkdir()
+        if target.is_dir():
+            for entry in sorted(target.iterdir()):
+                if entry.name.endswith(".yaml"):
+                    continue  # a shard: the render's to rewrite or drop
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.copytree(entry, tmp / USERS_DIR / entry.name, symlinks=True)
+                else:
+                    shutil.copy2(entry, tmp / USERS_DIR / entry.name, follow_symlinks=False)
+        for name, text in files.items():
+            with (tmp / name).open("w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+        old = tmp / "old"
+        if target.exists():
+            target.rename(old)
+        (tmp / USERS_DIR).rename(target)
+    except BaseException:
+        if not target.exists() and (tmp / "old").exists():
+            (tmp / "old").rename(target)
+        raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+class _NotCanonical(Exception):
+    pass
+
+
+def _parse_canonical(text: str) -> list[dict[str, Any]]:
+    """Parse a shard in exactly the canonical form, or raise _NotCanonical.
+
+    In the canonical form every value is a JSON literal (a string or a list of strings) on
+    the line of its key, so the shard becomes a JSON array by replacing each line's key
+    prefix, and the C JSON parser does the work. Anything else (comments between people,
+    other indentation, plain scalars, block lists, duplicate keys) fails the JSON parse or
+    the key count, and the caller falls back to the YAML parser.
+    """
+    start = 0
+    while text.startswith("#", start):
+        start = text.index("\n", start) + 1
+    if text.startswith("users: []\n", start) and len(text) == start + 10:
+        return []
+    if not text.startswith("users:\n- employee_id: ", start) or not text.endswith("\n"):
+        raise _NotCanonical
+    body = "\n" + text[start + 7 :]
+    lines = body.count("\n") - 1
+    # Open every key with a quote at the line start, close it at its ': "' or ': ['. A value
+    # cannot hold those sequences except as an escaped quote or at its very end, and a quote
+    # inserted there ends the value before a ':', which the JSON parser rejects.
+    body = body.replace("\n- employee_id: ", '\n},{"employee_id: ').replace("\n  ", ',\n"')
+    body = body.replace(': "', '": "').replace(": [", '": [')
+    try:
+        people = json.loads("[" + body[3:] + "}]")
+    except ValueError:
+        raise _NotCanonical from None
+    if sum(len(p) for p in people) != lines:
+        raise _NotCanonical  # a duplicate key, which JSON would silently merge
+    return people  # type: ignore[no-any-return]
+
+
+_FIELDS = frozenset(FIELD_ORDER)
+_STATUSES = ("active", "suspended")
+
+
+def _person(raw: dict[str, Any]) -> Person:
+    """A Person from a parsed record; raises _NotCanonical on anything unexpected."""
+    if not raw.keys() <= _FIELDS:
+        raise _NotCanonical
+    try:
+        "".join([raw.get(k, "") for k in _STRING_FIELDS])  # TypeError unless all are text
+        for name in _LIST_FIELDS:
+            items = raw.get(name)
+            if items is not None:
+                if type(items) is not list:
+                    raise _NotCanonical
+                "".join(items)
+                raw[name] = tuple(items)
+        for name in _DATE_FIELDS:
+            text = raw.get(name)
+            if text is not None:
+                raw[name] = date.fromisoformat(text)
+        person = Person(**raw)  # TypeError when a required field is missing
+    except (TypeError, ValueError):
+        raise _NotCanonical from None
+    if person.invite_channel not in INVITE_CHANNELS or person.status not in _STATUSES:
+        raise _NotCanonical
+    return person
+
+
+def _plain(node: Any) -> Any:
+    """A round-trip YAML node as plain JSON-like data (dates as ISO text) for the schema."""
+    if isinstance(node, Mapping):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    if isinstance(node, date):
+        return node.isoformat()
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def parse_users(text: str, file: str) -> list[Person]:
+    """Every person in one users shard (fast path first, full YAML for other valid forms)."""
+    try:
+        return [_person(raw) for raw in _parse_canonical(text)]
+    except _NotCanonical:
+        pass
+    try:
+        doc = parse_yaml(text, file)
+    except ConfigError as err:
+        raise StateError(err.message, file=file, line=err.line) from None
+    if doc is None:
+        return []
+    try:
+        validate_doc(_plain(doc), "users", file)
+    except ConfigError as err:
+        raise StateError(
+            err.message, file=file, line=line_of(doc, _path(err.field)), field=err.field
+        ) from None
+    people: list[Person] = []
+    for index, record in enumerate(_plain(doc)["users"]):
+        if not isinstance(record, dict):
+            raise StateError(
+                "a user must be a mapping", file=file, line=line_of(doc, ["users", index])
+            )
+        try:
+            people.append(_person(record))
+        except _NotCanonical:
+            raise StateError(
+                "invalid user record", file=file, line=line_of(doc, ["users", index])
+            ) from None
+    return people
+
+
+def _path(field: str | None) -> list[str | int]:
+    if not field:
+        return []
+    return [int(p) if p.isdigit() else p for p in field.split(".")]
+
+
+def read_state_files(
+    files: Mapping[str, str],
+    origin: str,
+    *,
+    separator: str = ":",
+    problems: list[StateError] | None = None,
+) -> DesiredState:
+    """The desired state from relative path -> text (e.g. a git tree); others are ignored.
+
+    Error locations read ``<origin><separator><path>``, e.g. ``last-applied@abc123:policy.yaml``.
+    A duplicate employee id raises, unless ``problems`` is given: then each duplicate is added
+    to it and the first record kept, so `validate` can list every problem.
+    """
+
+    def where(name: str) -> str:
+        return f"{origin}{separator}{name}" if origin else name
+
+    policy = Policy()
+    if POLICY_FILE in files:
+        file = where(POLICY_FILE)
+        policy = parse_policy(load_text(files[POLICY_FILE], file, "policy"))
+    org_units: tuple[OrgUnit, ...] = ()
+    if ORG_UNITS_FILE in files:
+        file = where(ORG_UNITS_FILE)
+        org_units = parse_org_units(load_text(files[ORG_UNITS_FILE], file, "org-units"), file)
+    people: dict[str, Person] = {}
+    seen_in: dict[str, str] = {}
+    for name in sorted(files):
+        if not (name.startswith(f"{USERS_DIR}/") and is_state_file(name)):
+            continue
+        file = where(name)
+        for person in parse_users(files[name], file):
+            if person.employee_id in people:
+                duplicate = StateError(
+                    f"employee id also in {seen_in[person.employee_id]}",
+                    file=file,
+                    employee_id=person.employee_id,
+                )
+                if problems is None:
+                    raise duplicate
+                problems.append(duplicate)
+                continue
+            people[person.employee_id] = person
+            seen_in[person.employee_id] = file
+    ordered = tuple(people[k] for k in sorted(people))
+    return DesiredState(org_units=org_units, people=ordered, policy=policy)
+
+
+def state_files(state_dir: Path) -> dict[str, str]:
+    """Relative path -> text of every state file in a directory."""
+    files: dict[str, str] = {}
+    candidates = [state_dir / POLICY_FILE, state_dir / ORG_UNITS_FILE]
+    users = state_dir / USERS_DIR
+    if users.is_dir():
+        candidates += sorted(users.glob("*.yaml"))
+    for path in candidates:
+        if not path.is_file():
+            continue
+        relpath = path.relative_to(state_dir).as_posix()
+        try:
+            files[relpath] = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as err:
+            raise StateError(f"not UTF-8 ({err.reason})", file=path) from None
+    return files
+
+
+def read_state(state_dir: Path, *, problems: list[StateError] | None = None) -> DesiredState:
+    """The desired state in a directory (policy, org units, people); ``problems`` as in
+    :func:`read_state_files`."""
+    if not state_dir.is_dir():
+        raise StateError("state directory not found", file=state_dir)
+    files = state_files(state_dir)
+    if ORG_UNITS_FILE not in files:
+        raise ConfigError("file not found", file=state_dir / ORG_UNITS_FILE)
+    # Error locations in a directory are plain paths: desired-state/users/0a.yaml:12
+    return read_state_files(files, str(state_dir).rstrip("/"), separator="/", problems=problems)
+
+
+def check_state(state: DesiredState) -> list[StateError]:
+    """Reference and consistency problems of a desired state (empty when it is sound).
+
+    Every membership, business unit and department names a declared unit of the right kind;
+    statuses agree with ``suspended_on``; the invite channel reaches the person and is allowed.
+    """
+    units = state.org_units_by_key()
+    problems: list[StateError] = []
+    seen: set[str] = set()
+
+    def add(message: str, person: Person, fld: str) -> None:
+        problems.append(StateError(message, field=fld, employee_id=person.employee_id))
+
+    for person in state.people:
+        if person.employee_id in seen:
+            add("employee id is not unique", person, "employee_id")
+        seen.add(person.employee_id)
+        for key in person.memberships:
+            if key not in units:
+                add(f"membership {key!r} is not a declared org unit", person, "memberships")
+        for fld, kind in (("business_unit", "business_unit"), ("department", "department")):
+            key = getattr(person, fld)
+            if key is None:
+                continue
+            if key not in units or units[key].kind != kind:
+                add(f"{key!r} is not a declared {kind}", person, fld)
+            elif key not in person.memberships:
+                add(f"{key!r} is missing from memberships", person, "memberships")
+        if list(person.memberships) != sorted(set(person.memberships)):
+            add("memberships are not sorted and unique", person, "memberships")
+        if (person.status == "suspended") != (person.suspended_on is not None):
+            add(f"status {person.status!r} does not agree with suspended_on", person, "status")
+        if person.phone is not None and not _E164.match(person.phone):
+            add(f"phone {person.phone!r} is not in E.164 form", person, "phone")
+        if person.email is not None and (
+            "@" not in person.email or person.email.lower() != person.email
+        ):
+            add("email is not a lower-case address", person, "email")
+        reaches = {"email": person.email, "sms": person.phone, "printable": "yes"}
+        if reaches[person.invite_channel] is None:
+            add(
+                f"invite channel {person.invite_channel!r} has no address", person, "invite_channel"
+            )
+        if person.invite_channel not in state.policy.invite_channels:
+            add(
+                f"invite channel {person.invite_channel!r} is not allowed by policy",
+                person,
+                "invite_channel",
+            )
+    return problems

@@ -1,0 +1,326 @@
+"""Carry out a plan against a live network: phases, concurrency, the stale check, a summary.
+
+Phases run in a fixed order (org units, creates, membership adds, updates, membership removals,
+suspensions, deletions); inside a phase work runs on a thread pool up to a configured limit,
+and membership changes for one org unit travel together so the backend can batch them. Every
+result is written to the journal before the next one is looked at, so a rerun after a crash
+skips what is done. A failing action does not stop the others; an error the backend raises
+(authentication) stops the run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from reconciler.errors import BlockedError
+from reconciler.model import Action, ActionResult, DesiredState, OrgUnit, Person
+from reconciler.reconcile.backend import Backend
+from reconciler.reconcile.journal import Journal
+from reconciler.reconcile.plan import PHASES, Plan
+
+_MEMBERSHIP = frozenset({"add_membership", "remove_membership"})
+_ORG_UNIT = frozenset({"create_org_unit", "update_org_unit"})
+Progress = Callable[[str, int, int], None]  # (phase, done in phase, total in phase)
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyOptions:
+    concurrency: int = 8
+    batch_size: int = 100  # membership actions per backend call
+
+
+@dataclass(frozen=True, slots=True)
+class ApplySummary:
+    plan_id: str
+    results: tuple[ActionResult, ...]
+    skipped: tuple[str, ...] = ()  # done according to the journal of an earlier run
+    kinds: dict[str, str] = field(default_factory=dict)  # action id -> kind
+    # False when live state could not be re-read after failures: some reported failures may
+    # have landed after all (the next plan tells).
+    failures_confirmed: bool = True
+
+    @property
+    def failures(self) -> tuple[ActionResult, ...]:
+        return tuple(r for r in self.results if not r.ok)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        done: Counter[str] = Counter()
+        failed: Counter[str] = Counter()
+        for result in self.results:
+            (done if result.ok else failed)[self.kinds.get(result.action_id, "?")] += 1
+        return {
+            kind: {"done": done[kind], "failed": failed[kind]}
+            for kind in sorted(set(done) | set(failed))
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "plan_id": self.plan_id,
+            "ok": self.ok,
+            "done": sum(1 for r in self.results if r.ok),
+            "failed": len(self.failures),
+            "skipped": len(self.skipped),
+            "counts": self.counts(),
+            "failures": [{"action": r.action_id, "reason": r.detail} for r in self.failures],
+            "failures_confirmed": self.failures_confirmed,
+        }
+
+
+def check_stale(reviewed: Plan, current: Plan) -> None:
+    """Refuse a recomputed plan that holds actions the reviewed plan did not, or an action the
+    reviewed plan had that would now write values the reviewers did not see (``after`` must be
+    a part of the reviewed ``after``: fields done meanwhile may drop out, none may change)."""
+    extra = sorted(current.ids() - reviewed.ids())
+    changed = _changed_since_review(reviewed, current)
+    if not extra and not changed:
+        return
+    parts = []
+    if extra:
+        parts.append(f"{len(extra)} new action(s) not in the reviewed plan: {_first_20(extra)}")
+    if changed:
+        parts.append(
+            f"{len(changed)} action(s) that would now write other values than reviewed: "
+            f"{_first_20(changed)}"
+        )
+    raise BlockedError(
+        "stale plan: live state or desired state changed since review; "
+        + "; ".join(parts)
+        + ". Run plan again and review it."
+    )
+
+
+def _changed_since_review(reviewed: Plan, current: Plan) -> list[str]:
+    """``id (field, ...)`` of every action of both plans whose new values differ (names only:
+    values may be personal data)."""
+    seen = {a.id: a for a in reviewed.actions}
+    changed = []
+    for action in current.actions:
+        if action.id not in seen:
+            continue
+        before_review = seen[action.id]
+        was = dict(before_review.after or {})
+        now = dict(action.after or {})
+        fields = sorted(k for k, v in now.items() if k not in was or was[k] != v)
+        if before_review.user_id and action.user_id and before_review.user_id != action.user_id:
+            # the same intent now aims at another live account (e.g. one re-created by hand):
+            # a suspension or deletion must hit the account the reviewers saw, or none
+            fields.append("target account")
+        if fields:
+            changed.append(f"{action.id} ({', '.join(fields)})")
+    return sorted(changed)
+
+
+def _first_20(items: list[str]) -> str:
+    return ", ".join(items[:20]) + (f" and {len(items) - 20} more" if len(items) > 20 else "")
+
+
+def apply_plan(
+    plan: Plan,
+    backend: Backend,
+    desired: DesiredState,
+    journal: Journal,
+    *,
+    done: frozenset[str] = frozenset(),
+    options: ApplyOptions | None = None,
+    progress: Progress | None = None,
+    plan_id: str = "",
+    on_result: Callable[[ActionResult], None] | None = None,
+) -> ApplySummary:
+    """Execute ``plan`` phase by phase; actions in ``done`` are skipped. ``on_result`` sees
+    every result as soon as it is journaled (so a caller keeps what finished even when the run
+    is stopped by an error)."""
+    options = options or ApplyOptions()
+    people = desired.people_by_id()
+    units = desired.org_units_by_key()
+    results: list[ActionResult] = []
+    skipped = tuple(a.id for a in plan.actions if a.id in done)
+    failed_creates: set[str] = set()
+    journal.record("begin", plan=plan_id, actions=len(plan.actions), skipped=len(skipped))
+    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
+        for phase, kinds in PHASES:
+            todo = [a for a in plan.actions if a.kind in kinds and a.id not in done]
+            if not todo:
+                continue
+            todo, blocked = _drop_dependents(todo, failed_creates)
+            for result in blocked:
+                journal.result(result)
+                if on_result:
+                    on_result(result)
+            results.extend(blocked)
+            if not todo:  # every action of the phase waited on a create that failed
+                continue
+            runner = _PhaseRun(
+                phase, len(todo), pool, backend, people, units, journal, progress, on_result
+            )
+            for batch in _batches(todo, units, options.batch_size):
+                runner.run(batch)
+            results.extend(runner.results)
+            failed_creates |= {
+                r.action_id.split(":", 1)[1]
+                for r in runner.results
+                if not r.ok and r.action_id.startswith("create_user:")
+            }
+    summary = ApplySummary(
+        plan_id=plan_id,
+        results=tuple(results),
+        skipped=skipped,
+        kinds={a.id: a.kind for a in plan.actions},
+    )
+    journal.record(
+        "end",
+        ok=summary.ok,
+        done=len(results) - len(summary.failures),
+        failed=len(summary.failures),
+    )
+    return summary
+
+
+def confirm_failures(
+    summary: ApplySummary, still_planned: frozenset[str], journal: Journal
+) -> ApplySummary:
+    """Re-read verdicts: a failed action that a fresh plan no longer needs did land (e.g. a
+    POST whose answer was lost). Reporting it as failed would make the summary lie.
+
+    A failed create that the fresh plan turns into an adoption (an account with that employee
+    id appeared meanwhile, not made by us) did not land: it stays failed.
+    """
+    still = set(still_planned)
+    still |= {"create_user:" + i.split(":", 1)[1] for i in still_planned if i.startswith("adopt_")}
+    results = []
+    for result in summary.results:
+        if not result.ok and result.action_id not in still:
+            result = ActionResult(
+                result.action_id, ok=True, detail=f"confirmed on re-read ({result.detail})"
+            )
+            journal.result(result)
+        results.append(result)
+    return replace(summary, results=tuple(results))
+
+
+class _PhaseRun:
+    """One phase's work on the shared pool: submit, journal results as they come back."""
+
+    def __init__(
+        self,
+        phase: str,
+        total: int,
+        pool: ThreadPoolExecutor,
+        backend: Backend,
+        people: dict[str, Person],
+        units: dict[str, OrgUnit],
+        journal: Journal,
+        progress: Progress | None,
+        on_result: Callable[[ActionResult], None] | None = None,
+    ) -> None:
+        self.phase = phase
+        self.total = total  # the whole phase, over all its waves, so progress never goes back
+        self.finished = 0
+        self.pool = pool
+        self.backend = backend
+        self.people = people
+        self.units = units
+        self.journal = journal
+        self.progress = progress
+        self.on_result = on_result
+        self.results: list[ActionResult] = []
+
+    def run(self, waves: Sequence[Sequence[Action]]) -> None:
+        """Run one wave of independent chunks (all of them, concurrently)."""
+        pending: set[Future[list[ActionResult]]] = {
+            self.pool.submit(self.backend.execute, chunk, self.people, self.units)
+            for chunk in waves
+        }
+        stop: Exception | None = None
+        try:
+            while pending:
+                ready, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in ready:
+                    if future.cancelled():
+                        continue
+                    try:
+                        results = future.result()
+                    except Exception as error:  # (auth) stops the run: start no more work,
+                        if stop is None:  # but keep what is already running or finished
+                            stop = error
+                            for waiting in pending:
+                                waiting.cancel()
+                        continue
+                    for result in results:
+                        self.journal.result(result)
+                        self.results.append(result)
+                        if self.on_result:
+                            self.on_result(result)
+                        self.finished += 1
+                if self.progress:
+                    self.progress(self.phase, self.finished, self.total)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+        if stop is not None:
+            raise stop
+
+
+def _batches(
+    actions: list[Action], units: dict[str, OrgUnit], batch_size: int
+) -> Iterator[list[list[Action]]]:
+    """Waves of chunks: memberships grouped per org unit; org units created before they are
+    updated, parents first."""
+    kind = actions[0].kind
+    if kind in _MEMBERSHIP:
+        by_unit: dict[str | None, list[Action]] = defaultdict(list)
+        for action in actions:
+            by_unit[action.org_unit].append(action)
+        yield [
+            group[i : i + batch_size]
+            for group in by_unit.values()
+            for i in range(0, len(group), batch_size)
+        ]
+    elif kind in _ORG_UNIT:
+        # creates first (an update may name a new parent), then updates; parents first in each
+        for org_kind in ("create_org_unit", "update_org_unit"):
+            by_depth: dict[int, list[list[Action]]] = defaultdict(list)
+            for action in actions:
+                if action.kind == org_kind:
+                    by_depth[_depth(str(action.org_unit), units)].append([action])
+            for depth in sorted(by_depth):
+                yield by_depth[depth]
+    else:
+        yield [[action] for action in actions]
+
+
+def _depth(key: str, units: dict[str, OrgUnit]) -> int:
+    depth = 0
+    seen = {key}
+    parent = units[key].parent if key in units else None
+    while parent is not None and parent in units and parent not in seen:
+        seen.add(parent)
+        depth += 1
+        parent = units[parent].parent
+    return depth
+
+
+def _drop_dependents(
+    actions: list[Action], failed_creates: set[str]
+) -> tuple[list[Action], list[ActionResult]]:
+    """Membership actions of a person whose creation failed cannot run: report them."""
+    if not failed_creates:
+        return actions, []
+    keep: list[Action] = []
+    blocked: list[ActionResult] = []
+    for action in actions:
+        if action.user_id is None and action.employee_id in failed_creates:
+            blocked.append(
+                ActionResult(action.id, ok=False, detail="not attempted: creating the user failed")
+            )
+        else:
+            keep.append(action)
+    return keep, blocked

@@ -1,0 +1,521 @@
+"""Compute a plan: the actions that bring the live network to the desired state.
+
+Pure: desired state, live snapshot and last-applied desired state in, a ``Plan`` value out.
+
+- Live users match desired people by employee id. On a first run (no last-applied state) a
+  live user without a known employee id is adopted when exactly one live user matches the
+  person's email or login.
+- Memberships are a three-way merge (like ``kubectl apply``): add what desired has and live
+  lacks; remove only what last-applied had, desired dropped and live still has. A membership
+  someone added by hand is never removed; without last-applied nothing is removed.
+- Live users that are neither desired, nor in last-applied, nor carry the sync's marker are
+  unmanaged: counted, never touched.
+- Org units follow org-units.yaml: a missing one is created; a live group whose externalId is a
+  declared key gets its name, parent and (when declared) visibility updated. A kind cannot
+  change in Speakap, so a declared kind that differs from the live one is a ConfigError. Groups
+  without a key are never touched; keyed groups no longer declared are reported, never deleted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler.errors import ConfigError
+from reconciler.model import (
+    ACTION_KINDS,
+    PROFILE_FIELDS,
+    Action,
+    ActionKind,
+    DesiredState,
+    LiveGroup,
+    LiveSnapshot,
+    LiveUser,
+    OrgUnit,
+    Person,
+)
+from reconciler.reconcile import guards
+from reconciler.reconcile.guards import GuardResult
+
+# The order apply runs the phases in; each phase lists the action kinds it carries out.
+PHASES: tuple[tuple[str, tuple[ActionKind, ...]], ...] = (
+    ("org units", ("create_org_unit", "update_org_unit")),
+    ("creates", ("create_user", "adopt_user")),
+    ("membership adds", ("add_membership",)),
+    ("updates", ("update_user", "reactivate_user")),
+    ("membership removals", ("remove_membership",)),
+    ("suspensions", ("suspend_user",)),
+    ("deletions", ("delete_user", "anonymize_user")),
+)
+_KIND_RANK = {kind: i for i, (_, kinds) in enumerate(PHASES) for kind in kinds}
+_OFFBOARD = frozenset({"suspend_user", "delete_user", "anonymize_user"})
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    allow_mass_changes: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The actions of one plan run, in apply order, with what the guards said about them."""
+
+    actions: tuple[Action, ...]
+    guards: tuple[GuardResult, ...]
+    live_fingerprint: str
+    managed_users: int
+    unmanaged_users: int
+    desired_people: int
+    first_run: bool
+    allow_mass_changes: bool = False
+    desired_commit: str | None = None
+    # employee id -> business unit key, for grouping the human plan per business unit
+    business_units: Mapping[str, str] = field(default_factory=dict)
+    protected_skipped: tuple[str, ...] = ()  # offboarding action ids withheld for protection
+    # keys of live groups that org-units.yaml no longer declares: left in Speakap, not managed
+    undeclared_org_units: tuple[str, ...] = ()
+
+    @property
+    def blocked(self) -> bool:
+        return any(g.blocked for g in self.guards)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actions)
+
+    def counts(self) -> dict[str, int]:
+        counted = Counter(a.kind for a in self.actions)
+        return {kind: counted.get(kind, 0) for kind in ACTION_KINDS}
+
+    def ids(self) -> frozenset[str]:
+        return frozenset(a.id for a in self.actions)
+
+    def blocked_message(self) -> str | None:
+        return guards.blocked_message(self.guards)
+
+
+def compute_plan(
+    desired: DesiredState,
+    live: LiveSnapshot,
+    last_applied: DesiredState | None,
+    *,
+    options: PlanOptions | None = None,
+) -> Plan:
+    """Compare desired, live and last-applied state and return the plan."""
+    options = options or PlanOptions()
+    return _Planner(desired, live, last_applied, options).run()
+
+
+def action_sort_key(action: Action) -> tuple[int, str]:
+    return (_KIND_RANK[action.kind], action.id)
+
+
+class _Planner:
+    """The working state of one ``compute_plan`` call (private, short-lived)."""
+
+    def __init__(
+        self,
+        desired: DesiredState,
+        live: LiveSnapshot,
+        last_applied: DesiredState | None,
+        options: PlanOptions,
+    ) -> None:
+        self.desired = desired
+        self.live = live
+        self.last = last_applied
+        self.options = options
+        self.policy = desired.policy
+        self.people = desired.people_by_id()
+        self.last_people = last_applied.people_by_id() if last_applied else {}
+        self.actions: list[Action] = []
+        self.protected_skipped: list[str] = []
+        self.business_units: dict[str, str] = {}
+        self.group_by_key = {g.key: g for g in live.groups if g.key is not None}
+        self.keys_of_user = _memberships_by_user(live.groups)
+        self.protected = {p.strip().lower() for p in self.policy.protected}
+
+    def run(self) -> Plan:
+        self._plan_org_units()
+        matched, unmatched = self._match_users()
+        for person in self.desired.people:
+            self._plan_person(person, matched.get(person.employee_id))
+        managed = sum(1 for u in matched.values() if u is not None)
+        unmanaged = 0
+        for user in unmatched:
+            if self._is_managed_leaver(user):
+                managed += 1
+                self._plan_leaver(user)
+            else:
+                unmanaged += 1
+        self.actions.sort(key=action_sort_key)
+        counts: Counter[str] = Counter(a.kind for a in self.actions)
+        results = guards.evaluate(
+            counts,
+            managed=managed,
+            desired_people=len(self.desired.people),
+            thresholds=self.policy.thresholds,
+            allow_mass_changes=self.options.allow_mass_changes,
+        )
+        return Plan(
+            actions=tuple(self.actions),
+            guards=results,
+            live_fingerprint=self.live.fingerprint(),
+            managed_users=managed,
+            unmanaged_users=unmanaged,
+            desired_people=len(self.desired.people),
+            first_run=self.last is None,
+            allow_mass_changes=self.options.allow_mass_changes,
+            business_units=self.business_units,
+            protected_skipped=tuple(sorted(self.protected_skipped)),
+            undeclared_org_units=self._undeclared_org_units(),
+        )
+
+    # -- org units ---------------------------------------------------------------------------
+
+    def _plan_org_units(self) -> None:
+        missing = [u for u in self.desired.org_units if u.key not in self.group_by_key]
+        if missing and not self.policy.create_org_units:
+            keys = ", ".join(u.key for u in missing[:10])
+            more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+            raise ConfigError(
+                f"org units missing in Speakap and the policy does not allow creating them: "
+                f"{keys}{more}",
+                field="create_org_units",
+            )
+        for unit in missing:
+            self.actions.append(
+                Action(
+                    id=f"create_org_unit:{unit.key}",
+                    kind="create_org_unit",
+                    org_unit=unit.key,
+                    after=_org_unit_fields(unit),
+                    reason="org unit not in Speakap",
+                )
+            )
+        for unit in self.desired.org_units:
+            group = self.group_by_key.get(unit.key)
+            if group is not None:
+                self._plan_org_unit_update(unit, group)
+
+    def _plan_org_unit_update(self, unit: OrgUnit, group: LiveGroup) -> None:
+        if group.kind is not None and group.kind != unit.kind:
+            raise ConfigError(
+                f"org unit {unit.key}: kind {unit.kind} differs from {group.kind} in Speakap, "
+                f"which cannot change the kind of an existing group; declare kind {group.kind} "
+                f"again, or declare the {unit.kind} under a new key",
+                file="org-units.yaml",
+                field="kind",
+            )
+        before, after = _org_unit_changes(unit, group)
+        if after:
+            self.actions.append(
+                Action(
+                    id=f"update_org_unit:{unit.key}",
+                    kind="update_org_unit",
+                    org_unit=unit.key,
+                    group_id=group.id,
+                    before=before,
+                    after=after,
+                    reason="org unit differs from org-units.yaml",
+                )
+            )
+
+    def _undeclared_org_units(self) -> tuple[str, ...]:
+        declared = {u.key for u in self.desired.org_units}
+        return tuple(sorted(k for k in self.group_by_key if k not in declared))
+
+    # -- matching ----------------------------------------------------------------------------
+
+    def _match_users(self) -> tuple[dict[str, LiveUser | None], list[LiveUser]]:
+        """Desired employee id -> live user (None: to create) and the live users left over."""
+        by_eid: dict[str, LiveUser] = {}
+        rest: list[LiveUser] = []
+        for user in sorted(self.live.users, key=lambda u: (not u.managed, u.id)):
+            eid = user.employee_id
+            if eid is not None and eid in self.people and eid not in by_eid:
+                by_eid[eid] = user
+            else:
+                rest.append(user)
+        matched: dict[str, LiveUser | None] = {eid: by_eid.get(eid) for eid in self.people}
+        if self.last is None:
+            rest = self._adopt(matched, rest)
+        return matched, rest
+
+    def _adopt(self, matched: dict[str, LiveUser | None], rest: list[LiveUser]) -> list[LiveUser]:
+        """First run: pair unmatched people with live users without an employee id, by email
+        or login, when the match is unique both ways."""
+        index: dict[str, list[LiveUser]] = defaultdict(list)
+        for user in rest:
+            if user.managed or user.employee_id is not None:
+                continue
+            for handle in {_norm(user.email), _norm(user.user_name)} - {None}:
+                index[str(handle)].append(user)
+        if not index:
+            return rest
+        proposals: dict[str, LiveUser] = {}
+        for eid, found in matched.items():
+            if found is not None:
+                continue
+            handles = {_norm(self.people[eid].email), eid.lower()} - {None}
+            hits = {u.id: u for h in handles for u in index.get(str(h), ())}
+            if len(hits) == 1:
+                proposals[eid] = next(iter(hits.values()))
+        claims = Counter(u.id for u in proposals.values())
+        taken: set[str] = set()
+        for eid, user in proposals.items():
+            if claims[user.id] == 1:
+                matched[eid] = user
+                taken.add(user.id)
+        return [u for u in rest if u.id not in taken]
+
+    # -- people ------------------------------------------------------------------------------
+
+    def _plan_person(self, person: Person, user: LiveUser | None) -> None:
+        eid = person.employee_id
+        if person.business_unit:
+            self.business_units[eid] = person.business_unit
+        if user is None:
+            if person.status == "active":
+                self._plan_create(person)
+            return
+        if not user.managed or user.employee_id != eid:
+            self._add(
+                "adopt_user",
+                eid,
+                user_id=user.id,
+                reason=_adopt_reason(user, eid),
+                before={"employee_id": user.employee_id, "managed": user.managed},
+                after={"employee_id": eid, "managed": True},
+            )
+        self._plan_profile(person, user)
+        self._plan_memberships(person, user)
+        if person.status == "active" and not user.active:
+            self._add(
+                "reactivate_user",
+                eid,
+                user_id=user.id,
+                reason="back in the HR export",
+                before={"active": False},
+                after={"active": True},
+            )
+        elif person.status == "suspended" and user.active:
+            self._offboard(
+                "suspend_user",
+                eid,
+                user,
+                reason="left the HR export, suspended for the grace period",
+            )
+
+    def _plan_create(self, person: Person) -> None:
+        eid = person.employee_id
+        after: dict[str, Any] = {k: v for k, v in _canonical(person.profile()).items()}
+        after["invite_channel"] = person.invite_channel
+        self._add(
+            "create_user", eid, after=after, reason=f"joins (invite by {person.invite_channel})"
+        )
+        for key in person.memberships:
+            group = self.group_by_key.get(key)
+            self._add(
+                "add_membership",
+                eid,
+                org_unit=key,
+                group_id=group.id if group else None,
+                reason="new user",
+            )
+
+    def _plan_profile(self, person: Person, user: LiveUser) -> None:
+        if _raw_profile(person) == _raw_profile(user):
+            return  # the common case, without building dicts
+        want = _canonical(person.profile())
+        have = _canonical(user.profile())
+        if want == have:
+            return
+        before, after = _field_changes(have, want)
+        if after:
+            self._add(
+                "update_user",
+                person.employee_id,
+                user_id=user.id,
+                before=before,
+                after=after,
+                reason="profile differs from HR",
+            )
+
+    def _plan_memberships(self, person: Person, user: LiveUser) -> None:
+        eid = person.employee_id
+        want = set(person.memberships)
+        have = self.keys_of_user.get(user.id, set())
+        for key in sorted(want - have):
+            group = self.group_by_key.get(key)
+            self._add(
+                "add_membership",
+                eid,
+                org_unit=key,
+                user_id=user.id,
+                group_id=group.id if group else None,
+                reason="in desired state",
+            )
+        last = self.last_people.get(eid)
+        if last is None:
+            return  # without last-applied we cannot prove we manage any membership
+        for key in sorted((set(last.memberships) - want) & have):
+            self._add(
+                "remove_membership",
+                eid,
+                org_unit=key,
+                user_id=user.id,
+                group_id=self.group_by_key[key].id,
+                reason="dropped from desired state",
+            )
+
+    # -- leavers -----------------------------------------------------------------------------
+
+    def _is_managed_leaver(self, user: LiveUser) -> bool:
+        eid = user.employee_id
+        if eid is None or eid in self.people:
+            return False  # a duplicate of a matched employee id is left alone, never deleted
+        return user.managed or eid in self.last_people
+
+    def _plan_leaver(self, user: LiveUser) -> None:
+        eid = str(user.employee_id)
+        last = self.last_people.get(eid)
+        if last is not None and last.business_unit:
+            self.business_units[eid] = last.business_unit
+        anonymize = self.policy.offboarding == "anonymize"
+        if anonymize and _is_anonymized(user):
+            # an earlier apply anonymized the account but its deletion failed: finish the job
+            self._offboard("delete_user", eid, user, reason="anonymized, not yet deleted")
+            return
+        kind: ActionKind = "anonymize_user" if anonymize else "delete_user"
+        self._offboard(kind, eid, user, reason="left the HR export, grace period over")
+
+    def _offboard(self, kind: ActionKind, eid: str, user: LiveUser, *, reason: str) -> None:
+        if self._is_protected(eid, user):
+            self.protected_skipped.append(f"{kind}:{eid}")
+            return
+        before = {"active": user.active}
+        after: dict[str, Any] = {"active": False} if kind == "suspend_user" else {"deleted": True}
+        self._add(kind, eid, user_id=user.id, before=before, after=after, reason=reason)
+
+    def _is_protected(self, eid: str, user: LiveUser) -> bool:
+        handles = {eid.lower(), _norm(user.user_name), _norm(user.email)} - {None}
+        return not handles.isdisjoint(self.protected)
+
+    def _add(
+        self,
+        kind: ActionKind,
+        eid: str,
+        *,
+        org_unit: str | None = None,
+        user_id: str | None = None,
+        group_id: str | None = None,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+        reason: str = "",
+    ) -> None:
+        action_id = f"{kind}:{eid}:{org_unit}" if org_unit else f"{kind}:{eid}"
+        self.actions.append(
+            Action(
+                id=action_id,
+                kind=kind,
+                employee_id=eid,
+                org_unit=org_unit,
+                user_id=user_id,
+                group_id=group_id,
+                before=before,
+                after=after,
+                reason=reason,
+            )
+        )
+
+
+def _memberships_by_user(groups: Iterable[LiveGroup]) -> dict[str, set[str]]:
+    keys: dict[str, set[str]] = defaultdict(set)
+    for group in groups:
+        if group.key is None:
+            continue
+        for member in group.members:
+            keys[member].add(group.key)
+    return keys
+
+
+def _org_unit_fields(unit: OrgUnit) -> dict[str, Any]:
+    return {
+        "kind": unit.kind,
+        "name": unit.name,
+        "parent": unit.parent,
+        "visibility": unit.visibility,
+    }
+
+
+def _org_unit_changes(unit: OrgUnit, group: LiveGroup) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Field-level before/after of what differs among name, parent and visibility. Visibility
+    counts only when org-units.yaml declares one (else the server's default stands)."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    if unit.name != group.name:
+        before["name"], after["name"] = group.name, unit.name
+    if unit.parent != group.parent_key:
+        before["parent"], after["parent"] = group.parent_key, unit.parent
+    if unit.visibility is not None and unit.visibility != group.visibility:
+        before["visibility"], after["visibility"] = group.visibility, unit.visibility
+    return before, after
+
+
+def _adopt_reason(user: LiveUser, eid: str) -> str:
+    if user.employee_id == eid:
+        return "same employee id, not yet marked as managed"
+    return "first run: the only live user with this email or login"
+
+
+def _is_anonymized(user: LiveUser) -> bool:
+    # An anonymized account keeps its employee id and marker but loses names and contacts;
+    # the dialect renames it "anonymized-<id>".
+    return not user.active and (user.user_name or "").startswith("anonymized-")
+
+
+def _raw_profile(item: Person | LiveUser) -> tuple[str | None, ...]:
+    return tuple(getattr(item, name) for name in PROFILE_FIELDS)
+
+
+def _norm(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip().lower()
+    return value or None
+
+
+def _canonical(profile: Mapping[str, str | None]) -> dict[str, str | None]:
+    """Profile values in the form both sides agree on: trimmed, empty as None, lower email."""
+    out: dict[str, str | None] = {}
+    for name in PROFILE_FIELDS:
+        value = profile.get(name)
+        if isinstance(value, str):
+            value = value.strip() or None
+        if name == "email" and value is not None:
+            value = value.lower()
+        out[name] = value
+    return out
+
+
+def _field_changes(
+    have: dict[str, str | None], want: dict[str, str | None]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Field-level before/after of two profiles that differ (deepdiff names the fields)."""
+    diff = DeepDiff(have, want)
+    changed: set[str] = set()
+    for bucket in ("values_changed", "type_changes"):
+        for path in diff.get(bucket, {}):
+            changed.add(_field_of(str(path)))
+    before = {name: have[name] for name in PROFILE_FIELDS if name in changed}
+    after = {name: want[name] for name in PROFILE_FIELDS if name in changed}
+    return before, after
+
+
+def _field_of(path: str) -> str:
+    # deepdiff paths look like "root['job_title']"
+    return path.split("['", 1)[1].split("']", 1)[0]

@@ -1,0 +1,485 @@
+"""Render: HR rows + configuration + previous desired state + today -> new desired state.
+
+``render`` is pure and deterministic: no clock, no I/O, no randomness; the same inputs give
+the same ``DesiredState`` and ``Report``. ``render_to_disk`` at the end is the I/O shell the CLI
+uses: it reads, renders (in processes for large exports, see ``render_parallel``), then writes
+with ``state.write_files`` and ``report.write_report``.
+
+Lifecycle:
+- a contract starting after ``today`` is a pre-hire (reported, not rendered); its data errors
+  are warnings, never a reason to reject or quarantine;
+- a person absent from the export, or whose contracts all ended before ``today``, is a leaver:
+  the first render marks them ``suspended`` with ``today``; ``grace_days`` later they are
+  dropped (the reconciler then deletes or anonymizes them); back in the export before that,
+  they are active again (the same account); rehired with a future start date, they are a
+  pre-hire and stay suspended until that date, even past the grace period;
+- several rows with one employee id are merged: the primary contract (``policy.duplicates``)
+  gives the profile, the other active contracts add their memberships;
+- a row with a data error quarantines a person already in the previous state (kept exactly as
+  they were) and rejects a new one. Bad data never offboards anyone.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+from reconciler.desired.config import Config, load_config
+from reconciler.desired.state import USERS_DIR, read_state, render_shards, write_files
+from reconciler.errors import InputError
+from reconciler.model import DesiredState, InviteChannel, Person, Policy
+from reconciler.render.normalize import Row, normalize_row
+from reconciler.render.report import Issue, IssueKind, Merge, Report, write_report
+from reconciler.render.rules import Mapped, apply_rules
+from reconciler.render.sources import open_export
+from reconciler.render.sources.base import RawRow
+
+
+@dataclass(frozen=True, slots=True)
+class _Contract:
+    """One HR row, normalised, classified (active, future, ended, error) and mapped by the
+    rules (active rows only)."""
+
+    row: Row
+    state: str
+    mapped: Mapped | None
+
+
+@dataclass(slots=True)
+class _Acc:
+    """What render learns while it goes (turned into the Report at the end)."""
+
+    issues: list[Issue]
+    merges: list[Merge]
+    prehires: list[tuple[str, date]]
+    ended: list[str]
+    fired: set[str]
+    unmapped: Counter[tuple[str, str]]
+
+    def merge(self, other: _Acc) -> None:
+        self.issues += other.issues
+        self.merges += other.merges
+        self.prehires += other.prehires
+        self.ended += other.ended
+        self.fired |= other.fired
+        self.unmapped.update(other.unmapped)
+
+
+def invite_channel(email: str | None, phone: str | None, policy: Policy) -> InviteChannel | None:
+    """Email when there is an address; SMS when there is a phone and SMS is allowed; else
+    printable credentials if allowed. None when no allowed channel reaches the person."""
+    allowed = policy.invite_channels
+    if email and "email" in allowed:
+        return "email"
+    if phone and "sms" in allowed:
+        return "sms"
+    if "printable" in allowed:
+        return "printable"
+    return None
+
+
+def is_protected(person: Person, policy: Policy) -> bool:
+    """Whether ``policy.protected`` names the person by employee id or email, ignoring case and
+    surrounding spaces (emails are stored lower-cased; plan compares the same way)."""
+    protected = {p.strip().lower() for p in policy.protected}
+    return person.employee_id.lower() in protected or (
+        person.email is not None and person.email.lower() in protected
+    )
+
+
+def render(
+    rows: Iterable[RawRow],
+    config: Config,
+    previous: DesiredState | None,
+    today: date,
+    *,
+    source_name: str = "",
+    serial_dates: bool = False,
+) -> tuple[DesiredState, Report]:
+    """The new desired state and the sync report."""
+    before = previous.people_by_id() if previous is not None else {}
+    part = render_part(rows, config, before, today, serial_dates)
+    state = DesiredState(
+        org_units=config.org_units,
+        people=tuple(part.people[k] for k in sorted(part.people)),
+        policy=config.policy,
+    )
+    return state, build_report([tally(part)], config, today, source_name)
+
+
+def _classify(row: Row, today: date) -> str:
+    # A pre-hire first: a future row is not rendered, so its data errors are only warnings
+    # (checked again on the start date) and never reject or quarantine anyone.
+    if row.employee_id is not None and row.start_date is not None and row.start_date > today:
+        return "future"
+    if row.errors:
+        return "error"
+    if row.end_date is not None and row.end_date < today:
+        return "ended"
+    return "active"
+
+
+def _prepare_one(raw: RawRow, config: Config, today: date, serial_dates: bool) -> _Contract:
+    row = normalize_row(raw, config.source, serial_dates=serial_dates)
+    state = _classify(row, today)
+    mapped = apply_rules(row.fields, config) if state == "active" else None
+    return _Contract(row, state, mapped)
+
+
+@dataclass(slots=True)
+class Part:
+    """What rendering the rows of some employee ids gave: people and their share of the report.
+
+    A part covers whole employee ids: every row of an id, and the id's previous person.
+    """
+
+    people: dict[str, Person]
+    acc: _Acc
+    count: int  # rows read
+    hires: list[str] = field(default_factory=list)
+    reactivated: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    leavers: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    before: int = 0  # people in the previous state
+    active_before: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """A part without its people: what the report needs (cheap to send between processes)."""
+
+    part: Part
+    people: int
+    active: int
+    suspended: tuple[str, ...]
+
+
+def tally(part: Part) -> Tally:
+    suspended = tuple(sorted(k for k, p in part.people.items() if p.status == "suspended"))
+    light = replace(part, people={})
+    return Tally(light, len(part.people), len(part.people) - len(suspended), suspended)
+
+
+def render_part(
+    rows: Iterable[RawRow],
+    config: Config,
+    before: Mapping[str, Person],
+    today: date,
+    serial_dates: bool,
+) -> Part:
+    """Render some employee ids: ``rows`` holds all their rows, ``before`` their previous
+    people (and no others)."""
+    acc = _Acc([], [], [], [], set(), Counter())
+    by_id: dict[str, list[_Contract]] = {}
+    count = 0
+    for raw in rows:
+        count += 1
+        contract = _prepare_one(raw, config, today, serial_dates)
+        row = contract.row
+        if row.employee_id is None:
+            acc.issues.append(Issue("rejected", row.line, None, "; ".join(row.errors)))
+        else:
+            by_id.setdefault(row.employee_id, []).append(contract)
+    part = Part({}, acc, count)
+    for employee_id, contracts in by_id.items():
+        old = before.get(employee_id)
+        person = _person(employee_id, contracts, config, old, acc)
+        if person is None:
+            continue
+        part.people[employee_id] = person
+        if old is None:
+            part.hires.append(employee_id)
+        elif old.status == "suspended" and person.status == "active":
+            part.reactivated.append(employee_id)
+        elif old != person:
+            part.updated.append(employee_id)
+    waiting = {employee_id for employee_id, _ in acc.prehires}
+    part.leavers, part.dropped, part.kept = _offboard(
+        before, part.people, config.policy, today, waiting
+    )
+    part.before = len(before)
+    part.active_before = sum(1 for p in before.values() if p.status == "active")
+    return part
+
+
+def _person(
+    employee_id: str,
+    contracts: Sequence[_Contract],
+    config: Config,
+    old: Person | None,
+    acc: _Acc,
+) -> Person | None:
+    """The person these rows describe; None when not rendered (or left to _offboard)."""
+    errors: list[tuple[int, str]] = []
+    active: list[_Contract] = []
+    future: list[Row] = []
+    ended = False
+    for contract in contracts:
+        row, state, mapped = contract.row, contract.state, contract.mapped
+        problems = [(row.line, e) for e in row.errors]
+        if old is not None and any(getattr(old, name) for name in row.invalid):
+            # Bad contact data would wipe an existing account's address: keep the person.
+            problems += [(row.line, w) for w in row.warnings]
+        if mapped is not None:
+            acc.fired.update(mapped.fired)
+            acc.unmapped.update(mapped.unmapped)
+            problems += [(row.line, e) for e in mapped.errors]
+            if mapped.business_unit is None and not config.policy.allow_without_business_unit:
+                problems.append((row.line, "no business unit: no rule sets one"))
+            active.append(contract)
+        elif state == "future":
+            future.append(row)
+            acc.issues += [
+                Issue("warning", row.line, employee_id, f"{e} (in a contract not started yet)")
+                for e in row.errors
+            ]
+        elif state == "ended":
+            ended = True
+        if state in ("active", "error"):
+            errors += problems
+
+    primary = _primary(active, config.policy) if active and not errors else None
+    channel = None
+    if primary is not None:
+        fields = primary.row.fields
+        channel = invite_channel(fields.get("email"), fields.get("phone"), config.policy)
+        if channel is None:
+            errors.append((primary.row.line, "no invite channel the policy allows reaches them"))
+    if errors:
+        kind: IssueKind = "quarantined" if old is not None else "rejected"
+        acc.issues += [Issue(kind, line, employee_id, reason) for line, reason in errors]
+        return old
+    if primary is None or channel is None:
+        if future:  # a rehired leaver too: _offboard keeps them suspended until the start
+            start = min(r.start_date for r in future if r.start_date is not None)
+            acc.prehires.append((employee_id, start))
+        elif ended and old is None and not future:
+            acc.ended.append(employee_id)
+        return None  # a leaver when they were in the previous state
+    for contract in active:
+        acc.issues += [
+            Issue("warning", contract.row.line, employee_id, w) for w in contract.row.warnings
+        ]
+    if len(active) > 1:
+        lines = tuple(c.row.line for c in active)
+        acc.merges.append(Merge(employee_id, lines, primary.row.line))
+    return _build(employee_id, primary, active, channel)
+
+
+def _primary(active: Sequence[_Contract], policy: Policy) -> _Contract:
+    def start(c: _Contract) -> date:
+        return c.row.start_date or date.min
+
+    mode = policy.duplicates
+    if mode == "first_row":
+        return active[0]
+    if mode == "last_row":
+        return active[-1]
+    if mode == "earliest_start":
+        return min(active, key=start)  # min/max keep the first row among equals
+    return max(active, key=start)
+
+
+def _build(
+    employee_id: str, primary: _Contract, active: Sequence[_Contract], channel: InviteChannel
+) -> Person:
+    fields = primary.row.fields
+    mapped = primary.mapped
+    assert mapped is not None
+    units: set[str] = set()
+    rules: list[str] = []
+    for contract in active:
+        if contract.mapped is not None:
+            units.update(contract.mapped.units())
+            rules += [r for r in contract.mapped.fired if r not in rules]
+    return Person(
+        employee_id=employee_id,
+        given_name=fields["given_name"],
+        infix=fields.get("infix"),
+        family_name=fields["family_name"],
+        email=fields.get("email"),
+        phone=fields.get("phone"),
+        job_title=mapped.job_title,
+        language=mapped.language,
+        business_unit=mapped.business_unit,
+        department=mapped.department,
+        memberships=tuple(sorted(units)),
+        invite_channel=channel,
+        status="active",
+        suspended_on=None,
+        start_date=primary.row.start_date,
+        end_date=primary.row.end_date,
+        rules=tuple(rules),
+    )
+
+
+def _offboard(
+    before: Mapping[str, Person],
+    people: dict[str, Person],
+    policy: Policy,
+    today: date,
+    waiting: set[str],
+) -> tuple[list[str], list[str], list[str]]:
+    """Suspend people who left, drop those past the grace period, keep protected ones.
+
+    A suspended person with a future contract (``waiting``: rehired, starting later) is kept
+    suspended until the start date even past the grace period: dropping them would delete or
+    anonymize the account only to create a new one on the start date.
+    """
+    leavers: list[str] = []
+    dropped: list[str] = []
+    kept: list[str] = []
+    for employee_id, old in before.items():
+        if employee_id in people:
+            continue
+        if is_protected(old, policy):
+            people[employee_id] = old
+            kept.append(employee_id)
+        elif old.status == "active":
+            people[employee_id] = replace(old, status="suspended", suspended_on=today)
+            leavers.append(employee_id)
+        elif employee_id in waiting or (
+            old.suspended_on is not None and (today - old.suspended_on).days < policy.grace_days
+        ):
+            people[employee_id] = old
+        else:
+            dropped.append(employee_id)
+    return leavers, dropped, kept
+
+
+def build_report(tallies: Sequence[Tally], config: Config, today: date, source: str) -> Report:
+    """The sync report of one render from the tallies of its parts."""
+    acc = _Acc([], [], [], [], set(), Counter())
+    lists: dict[str, list[str]] = {
+        k: [] for k in ("hires", "reactivated", "updated", "leavers", "dropped", "kept")
+    }
+    suspended: list[str] = []
+    rows = people = active = before = active_before = 0
+    for t in tallies:
+        acc.merge(t.part.acc)
+        for name, ids in lists.items():
+            ids += getattr(t.part, name)
+        suspended += t.suspended
+        rows += t.part.count
+        people += t.people
+        active += t.active
+        before += t.part.before
+        active_before += t.part.active_before
+    unmapped: dict[str, dict[str, int]] = {}
+    for (fld, code), n in sorted(acc.unmapped.items()):
+        unmapped.setdefault(fld, {})[code] = n
+    return Report(
+        today=today,
+        source=source,
+        rows=rows,
+        people=people,
+        active=active,
+        hires=tuple(sorted(lists["hires"])),
+        reactivated=tuple(sorted(lists["reactivated"])),
+        updated=tuple(sorted(lists["updated"])),
+        leavers=tuple(sorted(lists["leavers"])),
+        suspended=tuple(sorted(suspended)),
+        dropped=tuple(sorted(lists["dropped"])),
+        prehires=tuple(sorted(acc.prehires)),
+        ended=tuple(sorted(acc.ended)),
+        protected_kept=tuple(sorted(lists["kept"])),
+        issues=tuple(
+            sorted(acc.issues, key=lambda i: (i.line or 0, i.employee_id or "", i.reason))
+        ),
+        merges=tuple(sorted(acc.merges, key=lambda m: m.employee_id)),
+        unmapped_codes=unmapped,
+        unused_rules=tuple(r.name for r in config.rules if r.name not in acc.fired),
+        notices=_notices(rows, before, active_before, len(lists["leavers"]), config.policy),
+    )
+
+
+def _notices(
+    rows: int, before: int, active_before: int, leavers: int, policy: Policy
+) -> tuple[str, ...]:
+    notices: list[str] = []
+    if rows == 0 and before:
+        notices.append("the export holds no rows: every person is suspended")
+    share = 100.0 * leavers / active_before if active_before else 0.0
+    limit = policy.thresholds.max_offboard_percent
+    if active_before >= policy.thresholds.min_managed and share > limit:
+        notices.append(
+            f"{leavers} of {active_before} active people ({share:.1f}%) are suspended, "
+            f"above max_offboard_percent {limit:g}: plan will block this unless overridden"
+        )
+    return tuple(notices)
+
+
+# --- the I/O shell around render (used by the CLI) -------------------------------------------
+
+
+def render_to_disk(
+    hr_file: Path,
+    state_dir: Path,
+    today: date,
+    report_dir: Path | None = None,
+    *,
+    workers: int | None = None,
+) -> Report:
+    """Read config, previous state and the export; render; write state and report.
+
+    Everything is read and rendered before anything is written, and ``users/`` is swapped in
+    atomically, so any error leaves desired-state/ as it was. Large exports are rendered in
+    ``workers`` processes (default: by size and CPU count), each owning a set of shards.
+    """
+    from reconciler.render import (
+        parallel as render_parallel,  # the fork machinery, only for large exports
+    )
+
+    if report_dir is not None:  # before anything is written: the state and its report go together
+        _make_report_dir(report_dir)
+    config = load_config(state_dir)
+    shards = config.source.user_shards
+    count = _workers(hr_file) if workers is None else workers
+    result = None
+    if count > 1 and render_parallel.possible(state_dir, shards):
+        result = render_parallel.render_files(hr_file, config, state_dir, today, count)
+    if result is None:  # serial, or people outside their shard (another shard count)
+        previous = read_state(state_dir) if (state_dir / USERS_DIR).is_dir() else None
+        export = open_export(hr_file, config.source)
+        try:
+            state, report = render(
+                export.rows,
+                config,
+                previous,
+                today,
+                source_name=hr_file.name,
+                serial_dates=export.serial_dates,
+            )
+        finally:
+            export.close()
+        files = render_shards(state.people, shards)
+    else:
+        files, report = result
+    write_files(state_dir, files)
+    if report_dir is not None:
+        write_report(report, report_dir)
+    return report
+
+
+def _make_report_dir(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(
+            f"cannot use it as the report directory ({err.strerror})",
+            file=directory,
+            field="--report",
+        ) from None
+
+
+def _workers(hr_file: Path) -> int:
+    """Processes for rendering: worth it from about 10,000 rows (1 MB) on."""
+    if not hr_file.is_file() or hr_file.stat().st_size < 1_000_000:  # open_export names a typo
+        return 1
+    return max(1, min(os.cpu_count() or 1, 4))

@@ -1,0 +1,205 @@
+"""From raw HR values to canonical ones: names, emails, phones, dates and languages.
+
+The libraries do the hard parts: ``phonenumbers`` for E.164, ``email-validator`` for address
+syntax (no DNS). A value that cannot be normalised becomes a row error (the row is rejected or
+its person quarantined) or, when the person stays reachable, a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from reconciler.desired.config import SourceConfig
+from reconciler.render.sources.base import RawRow
+
+_EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01, with Excel's 1900 leap-year bug
+NAME_FIELDS = ("given_name", "infix", "family_name", "job_title")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One HR record in canonical form.
+
+    ``fields`` holds every non-empty canonical and extra field as text (dates as ISO), which
+    is what rules read. ``errors`` make the row unusable; ``warnings`` are only reported.
+    """
+
+    line: int
+    employee_id: str | None
+    fields: Mapping[str, str]
+    start_date: date | None = None
+    end_date: date | None = None
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    invalid: tuple[str, ...] = ()  # fields whose value was dropped as invalid (email, phone)
+
+
+def collapse(text: str | None) -> str | None:
+    """Trim and collapse inner whitespace; empty becomes None."""
+    if text is None:
+        return None
+    out = " ".join(text.split())
+    return out or None
+
+
+@lru_cache(maxsize=4096)
+def normalize_email(text: str) -> str | None:
+    """The lower-cased address, or None when it is not a valid address."""
+    try:
+        result = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return str(result.normalized).lower()
+
+
+def normalize_phone(text: str, region: str) -> str | None:
+    """E.164 form of a number written in international or ``region``'s national format.
+
+    A spreadsheet that stored a phone as a number drops its ``+`` (``32470123456``): when the
+    digits are not a valid national number, they are tried as an international one.
+    """
+    found = _valid_phone(text, region)
+    if found is None and text.isdigit():
+        found = _valid_phone("+" + text, region)
+    return found
+
+
+def _valid_phone(text: str, region: str) -> str | None:
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+@lru_cache(maxsize=65536)
+def parse_date(text: str, formats: tuple[str, ...], serial: bool) -> date | None:
+    """A date in one of ``formats``, ISO 8601, or (from XLSX) an Excel serial day number."""
+    for fmt in formats:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    if serial and text.isdigit() and 1 <= int(text) <= 2958465:
+        return _EXCEL_EPOCH + timedelta(days=int(text))
+    return None
+
+
+# Dutch and Flemish tussenvoegsels, as whole leading words of a family name (lower case, with a
+# straight apostrophe). Deliberately without foreign particles (da, le, di, von...): "Le Thi" is
+# more often a family name than an infix.
+TUSSENVOEGSELS: frozenset[str] = frozenset(
+    {
+        "van", "van de", "van den", "van der", "van het", "van 't", "van ter", "van ten",
+        "de", "den", "der", "des", "het", "'t", "ter", "ten", "te",
+        "in de", "in den", "in der", "in het", "in 't",
+        "op de", "op den", "op der", "op het", "op 't", "op ten",
+        "uit de", "uit den", "uit het", "uit 't", "uit te de",
+        "aan de", "aan den", "aan der", "aan het", "aan 't",
+        "bij de", "bij den", "bij het", "bij 't",
+        "onder de", "onder den", "onder het", "onder 't",
+        "over de", "over den", "over het", "over 't",
+        "voor de", "voor den", "voor het", "voor 't", "voor in 't",
+    }
+)  # fmt: skip
+_LONGEST_INFIX = max(len(t.split()) for t in TUSSENVOEGSELS)
+
+
+def split_infix(family_name: str) -> tuple[str | None, str]:
+    """``("van der", "Berg")`` from ``"Van der Berg"``; ``(None, name)`` when nothing splits.
+
+    The longest leading run of whole words that is a tussenvoegsel (case-insensitive; ’ counts
+    as ') becomes the infix, in lower case as Dutch writes it after a given name. At least one
+    word always stays the family name, and it is not a tussenvoegsel itself: ``"de"``, ``"Van"``
+    or ``"van der"`` alone are left as they are.
+    """
+    words = family_name.split()
+    for n in range(min(_LONGEST_INFIX, len(words) - 1), 0, -1):
+        infix = " ".join(words[:n]).lower().replace("’", "'")
+        rest = " ".join(words[n:])
+        if infix in TUSSENVOEGSELS and rest.lower().replace("’", "'") not in TUSSENVOEGSELS:
+            return infix, rest
+    return None, family_name
+
+
+def normalize_row(raw: RawRow, source: SourceConfig, *, serial_dates: bool = False) -> Row:
+    errors: list[str] = [raw.error] if raw.error else []
+    warnings: list[str] = []
+    fields: dict[str, str] = {}
+    for name, header in source.field_columns().items():
+        value = collapse(raw.values.get(header))
+        if value is not None:
+            fields[name] = value
+    employee_id = fields.get("employee_id")
+    if employee_id is None:
+        errors.append("no employee id")
+    if "given_name" not in fields or "family_name" not in fields:
+        errors.append("no name (given and family name are required)")
+    elif source.split_infix and "infix" not in fields:
+        infix, family = split_infix(fields["family_name"])
+        if infix is not None:
+            fields["infix"], fields["family_name"] = infix, family
+    invalid = _contact(fields, source, errors, warnings)
+    if "language" in fields:
+        fields["language"] = fields["language"].lower()
+    elif source.default_language:
+        fields["language"] = source.default_language
+    dates: dict[str, date | None] = {}
+    for name in ("start_date", "end_date"):
+        text = fields.get(name)
+        dates[name] = None
+        if text is None:
+            continue
+        parsed = parse_date(text, source.date_formats, serial_dates)
+        if parsed is None:
+            errors.append(f"invalid {name} {text!r}")
+            del fields[name]
+        else:
+            dates[name] = parsed
+            fields[name] = parsed.isoformat()
+    return Row(
+        line=raw.line,
+        employee_id=employee_id,
+        fields=fields,
+        start_date=dates["start_date"],
+        end_date=dates["end_date"],
+        errors=tuple(errors),
+        warnings=tuple(warnings),
+        invalid=invalid,
+    )
+
+
+def _contact(
+    fields: dict[str, str], source: SourceConfig, errors: list[str], warnings: list[str]
+) -> tuple[str, ...]:
+    email_text = fields.pop("email", None)
+    phone_text = fields.pop("phone", None)
+    email = normalize_email(email_text) if email_text else None
+    phone = normalize_phone(phone_text, source.phone_region) if phone_text else None
+    if email_text and email is None:
+        warnings.append(f"invalid email {email_text!r} ignored")
+    if phone_text and phone is None:
+        warnings.append(f"invalid phone {phone_text!r} ignored")
+    if email is None and phone is None:
+        errors.append("neither a valid email nor a phone number")
+    if email is not None:
+        fields["email"] = email
+    if phone is not None:
+        fields["phone"] = phone
+    return tuple(
+        name
+        for name, text, value in (("email", email_text, email), ("phone", phone_text, phone))
+        if text and value is None
+    )

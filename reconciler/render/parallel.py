@@ -1,0 +1,182 @@
+"""Render a large export in several processes, each owning a set of users shards.
+
+The main process reads the export and sends every row to the worker that owns the shard of
+its employee id (so all contracts of one person meet in one worker). Each worker reads its own
+previous shards, renders its people with ``render.render_part`` (the same code as the serial
+render), and sends back the text of its shards and a tally for the report. The main process
+never parses the previous state nor formats a person: that work is split between workers.
+
+The result is byte-identical to the serial render. When a previous person is not in the shard
+its id hashes to (the shard count changed, or a hand edit moved them), the workers say so and
+the caller renders serially instead.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import traceback
+from collections.abc import Iterator, Sequence
+from datetime import date
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from reconciler.desired.config import Config
+from reconciler.desired.state import USERS_DIR, parse_users, render_shards, shard_key
+from reconciler.errors import StateError, SyncError
+from reconciler.model import Person
+from reconciler.render.core import Tally, build_report, render_part, tally
+from reconciler.render.report import Report
+from reconciler.render.sources import open_export
+from reconciler.render.sources.base import RawRow
+
+_CHUNK = 2000
+_HEX = frozenset("0123456789abcdef")
+
+
+def possible(state_dir: Path, shards: int) -> bool:
+    """Whether every shard (``*.yaml``) in users/ is a shard of the configured count; other
+    files there (a ``.gitkeep``) are not the render's and are kept by ``write_files``."""
+    if shards == 1:
+        return False
+    users = state_dir / USERS_DIR
+    if not users.is_dir():
+        return True
+    width = len(shard_key("", shards))
+    return all(
+        len(p.stem) == width and set(p.stem) <= _HEX and p.is_file()
+        for p in users.iterdir()
+        if p.name.endswith(".yaml")
+    )
+
+
+def _owner(key: str, workers: int) -> int:
+    return int(key, 16) % workers
+
+
+def render_files(
+    hr_file: Path, config: Config, state_dir: Path, today: date, workers: int
+) -> tuple[dict[str, str], Report] | None:
+    """Shard texts and report, or None when the serial render must do it."""
+    owned: list[list[Path]] = [[] for _ in range(workers)]
+    users = state_dir / USERS_DIR
+    if users.is_dir():
+        for path in sorted(users.glob("*.yaml")):
+            owned[_owner(path.stem, workers)].append(path)
+    export = open_export(hr_file, config.source)
+    context = multiprocessing.get_context("fork")  # children inherit config without pickling
+    pipes: list[Connection] = []
+    processes = []
+    finished = False
+    try:
+        for index in range(workers):
+            parent, child = context.Pipe()
+            args = (child, config, owned[index], today, export.serial_dates)
+            process = context.Process(target=_worker, args=args, daemon=True)
+            process.start()
+            child.close()
+            pipes.append(parent)
+            processes.append(process)
+        try:
+            _route(export.rows, config, pipes)
+            results = [pipe.recv() for pipe in pipes]
+        except (EOFError, BrokenPipeError, ConnectionResetError):
+            # A worker died without answering (the OOM killer, a signal): its pipe closed.
+            dead = [p.exitcode for p in processes if p.exitcode is not None]
+            raise SyncError(
+                f"a render worker process stopped without answering (exit codes {dead}); "
+                "nothing was written"
+            ) from None
+        finished = True
+    finally:
+        export.close()
+        for process in processes:
+            if not finished:  # the export broke mid-way: workers wait for rows that never come
+                process.kill()
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+    return _collect(results, config, today, hr_file.name)
+
+
+def _route(rows: Iterator[RawRow], config: Config, pipes: Sequence[Connection]) -> None:
+    header = config.source.columns["employee_id"]
+    shards = config.source.user_shards
+    chunks: list[list[tuple[int, dict[str, str | None], str | None]]] = [[] for _ in pipes]
+    for raw in rows:
+        employee_id = " ".join((raw.values.get(header) or "").split())
+        index = _owner(shard_key(employee_id, shards), len(pipes)) if employee_id else 0
+        chunk = chunks[index]
+        chunk.append((raw.line, raw.values, raw.error))  # tuples pickle fast, dataclasses not
+        if len(chunk) >= _CHUNK:
+            pipes[index].send(chunk)
+            chunks[index] = []
+    for pipe, chunk in zip(pipes, chunks, strict=True):
+        if chunk:
+            pipe.send(chunk)
+        pipe.send(None)
+
+
+def _collect(
+    results: list[tuple[str, Any]], config: Config, today: date, source: str
+) -> tuple[dict[str, str], Report] | None:
+    files: dict[str, str] = {}
+    tallies: list[Tally] = []
+    for status, payload in results:
+        if status == "error":
+            message, file, line, fld, employee_id = payload
+            raise StateError(message, file=file, line=line, field=fld, employee_id=employee_id)
+        if status == "crash":
+            raise RuntimeError(f"a render worker failed:\n{payload}")
+    if any(status == "misplaced" for status, _ in results):
+        return None
+    for _, (texts, part_tally) in results:
+        files.update(texts)
+        tallies.append(part_tally)
+    return dict(sorted(files.items())), build_report(tallies, config, today, source)
+
+
+def _worker(
+    conn: Connection, config: Config, files: list[Path], today: date, serial_dates: bool
+) -> None:
+    def rows() -> Iterator[RawRow]:
+        while (chunk := conn.recv()) is not None:
+            for line, values, error in chunk:
+                yield RawRow(line, values, error)
+
+    stream = rows()
+    try:
+        before = _read_previous(files, config.source.user_shards)
+        if before is None:
+            reply: tuple[str, Any] = ("misplaced", None)
+        else:
+            part = render_part(stream, config, before, today, serial_dates)
+            texts = render_shards(part.people.values(), config.source.user_shards)
+            reply = ("ok", (texts, tally(part)))
+    except SyncError as err:
+        reply = ("error", (err.message, err.file, err.line, err.field, err.employee_id))
+    except BaseException:
+        reply = ("crash", traceback.format_exc())
+    for _ in stream:  # drain, so the main process never blocks sending to us
+        pass
+    conn.send(reply)
+    conn.close()
+
+
+def _read_previous(files: list[Path], shards: int) -> dict[str, Person] | None:
+    """This worker's previous people; None when one is not in the shard its id hashes to."""
+    before: dict[str, Person] = {}
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as err:
+            raise StateError(f"not UTF-8 ({err.reason})", file=path) from None
+        for person in parse_users(text, str(path)):
+            if shard_key(person.employee_id, shards) != path.stem:
+                return None
+            if person.employee_id in before:
+                raise StateError(
+                    "employee id is twice in the state", file=path, employee_id=person.employee_id
+                )
+            before[person.employee_id] = person
+    return before

@@ -1,0 +1,157 @@
+"""Mapping rules: from a person's HR fields to org units, job title and groups.
+
+Rules run in order. Each rule whose ``when`` holds *fires*: its ``set`` overrides what earlier
+rules set, its ``add_groups`` accumulate, and ``stop`` ends the evaluation. A ``lookup`` finds
+the org unit whose ``hr_codes`` hold the field's value; a code that no unit declares is an
+*unmapped code*: the row is in error unless the reference is ``optional``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from reconciler.desired.config import UNIT_TARGETS, Condition, Config, Rule, UnitRef
+from reconciler.model import OrgKind
+
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Mapped:
+    """What the rules made of one HR record."""
+
+    business_unit: str | None
+    department: str | None
+    local_department: str | None
+    job_title: str | None
+    language: str | None
+    groups: tuple[str, ...]
+    fired: tuple[str, ...]
+    errors: tuple[str, ...] = ()
+    unmapped: tuple[tuple[str, str], ...] = ()  # (field, HR code)
+
+    def units(self) -> list[str]:
+        own = [self.business_unit, self.department, self.local_department]
+        return [u for u in own if u is not None] + list(self.groups)
+
+
+def holds(cond: Condition, fields: Mapping[str, str]) -> bool:
+    op = cond.op
+    if op == "all":
+        return all(holds(c, fields) for c in cond.children)
+    if op == "any":
+        return any(holds(c, fields) for c in cond.children)
+    if op == "not":
+        return not holds(cond.children[0], fields)
+    value = fields.get(cond.field or "")
+    if op == "present":
+        return value is not None
+    if op == "missing":
+        return value is None
+    if value is None:
+        return False
+    if op == "regex":
+        return cond.pattern is not None and cond.pattern.search(value) is not None
+    if op == "equals" or op == "in":
+        # Text equality, except that numbers are equal by value ("110" and "0110").
+        if value in cond.texts:
+            return True
+        return (
+            bool(cond.numbers)
+            and _NUMBER.match(value) is not None
+            and (float(value) in cond.numbers)
+        )
+    order = _compare(value, cond.value)
+    if order is None:
+        return False
+    return {"gt": order > 0, "gte": order >= 0, "lt": order < 0, "lte": order <= 0}[op]
+
+
+def _compare(value: str, wanted: object) -> int | None:
+    """Numbers compare as numbers, ISO dates as dates, anything else as text."""
+    if isinstance(wanted, (int, float)) and not isinstance(wanted, bool):
+        if not _NUMBER.match(value):
+            return None
+        number = float(value)
+        return (number > wanted) - (number < wanted)
+    text = str(wanted)
+    if _NUMBER.match(value) and _NUMBER.match(text):
+        a, b = float(value), float(text)
+        return (a > b) - (a < b)
+    left: object = value
+    right: object = text
+    with contextlib.suppress(ValueError):
+        left, right = date.fromisoformat(value), date.fromisoformat(text)
+    result: int = (left > right) - (left < right)  # type: ignore[operator]
+    return result
+
+
+def apply_rules(fields: Mapping[str, str], config: Config) -> Mapped:
+    """Run every rule on one record's fields."""
+    units: dict[str, str | None] = dict.fromkeys(UNIT_TARGETS)
+    job_title = fields.get("job_title")
+    language = fields.get("language")
+    groups: list[str] = []
+    fired: list[str] = []
+    errors: list[str] = []
+    unmapped: list[tuple[str, str]] = []
+    for rule in config.rules:
+        if rule.when is not None and not holds(rule.when, fields):
+            continue
+        fired.append(rule.name)
+        for target, ref in rule.units.items():
+            key = _resolve(ref, UNIT_TARGETS[target], fields, config, units, rule, errors, unmapped)
+            if key is not None:
+                units[target] = key
+        job_title = rule.job_title or job_title
+        language = rule.language or language
+        for ref in rule.add_groups:
+            key = _resolve(ref, "group", fields, config, units, rule, errors, unmapped)
+            if key is not None and key not in groups:
+                groups.append(key)
+        if rule.stop:
+            break
+    return Mapped(
+        business_unit=units["business_unit"],
+        department=units["department"],
+        local_department=units["local_department"],
+        job_title=job_title,
+        language=language,
+        groups=tuple(groups),
+        fired=tuple(fired),
+        errors=tuple(errors),
+        unmapped=tuple(unmapped),
+    )
+
+
+def _resolve(
+    ref: UnitRef,
+    kind: OrgKind,
+    fields: Mapping[str, str],
+    config: Config,
+    units: Mapping[str, str | None],
+    rule: Rule,
+    errors: list[str],
+    unmapped: list[tuple[str, str]],
+) -> str | None:
+    if ref.key is not None:
+        return ref.key
+    assert ref.lookup is not None
+    code = fields.get(ref.lookup)
+    if code is None:
+        if not ref.optional:
+            errors.append(f"rule {rule.name}: no {ref.lookup} to look up a {kind}")
+        return None
+    candidates = config.codes.get((kind, code), ())
+    if kind == "local_department":
+        candidates = tuple(u for u in candidates if u.parent == units.get("business_unit"))
+    if candidates:
+        return candidates[0].key
+    if not ref.optional:
+        errors.append(f"unknown {ref.lookup} {code!r}: no {kind} has this HR code")
+        unmapped.append((ref.lookup, code))
+    return None

@@ -1,0 +1,29 @@
+"""The sync report's CSV is opened in spreadsheets: HR data in it never runs as a formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from reconciler.render.report import Issue, Report, report_csv
+
+
+def test_an_employee_id_or_reason_that_looks_like_a_formula_is_written_as_text() -> None:
+    report = Report(
+        today=date(2026, 3, 2),
+        source="export.csv",
+        rows=3,
+        people=0,
+        active=0,
+        issues=(
+            Issue("rejected", 7, '=HYPERLINK("http://x")', "unknown department_code '-1'"),
+            Issue("quarantined", 9, "001009", "@SUM(A1:A2) is not an email"),
+            Issue("warning", 11, "001011", "invalid email 'a@b' ignored"),
+        ),
+    )
+    rows = list(csv.reader(io.StringIO(report_csv(report))))
+    assert rows[1][2] == '\'=HYPERLINK("http://x")'
+    assert rows[1][3] == "unknown department_code '-1'"  # not at the start: left alone
+    assert rows[2][3] == "'@SUM(A1:A2) is not an email"
+    assert rows[3][2:] == ["001011", "invalid email 'a@b' ignored"]

@@ -172,7 +172,7 @@ def _local_rate_limit(settings: Path) -> None:
 def _day(
     result: DemoResult, run_cli: Runner, console: Console, n: int, today: date, *, apply: bool
 ) -> None:
-    from reconciler.render.core import render_to_disk
+    from reconciler.render.run import render_to_disk
 
     repo = git.Repo(result.repo)
     state = result.repo / "desired-state"

@@ -80,6 +80,11 @@ class Person:
         """The attributes that the reconciler compares with the live user."""
         return {name: getattr(self, name) for name in PROFILE_FIELDS}
 
+    @property
+    def display_name(self) -> str:
+        """``Jan van der Berg``: given name, infix and family name, the empty parts left out."""
+        return " ".join(part for part in (self.given_name, self.infix, self.family_name) if part)
+
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
@@ -102,6 +107,18 @@ class Policy:
     duplicates: Literal["latest_start", "earliest_start", "first_row", "last_row"] = "latest_start"
     create_org_units: bool = True
     allow_without_business_unit: bool = False
+
+    def protects(self, *handles: str | None) -> bool:
+        """Whether ``protected`` names any of an account's handles: its employee id, login or
+        email. Both sides are compared stripped and case-insensitively; empty handles and empty
+        entries name nobody. Render (a person) and plan (a person and a live user) both ask
+        here, so a protected person is kept by the one and never offboarded by the other."""
+        names = {_handle(p) for p in self.protected} - {""}
+        return any(_handle(h) in names for h in handles if h)
+
+
+def _handle(value: str) -> str:
+    return value.strip().lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +214,8 @@ ActionKind = Literal[
     "anonymize_user",
 ]
 ACTION_KINDS: tuple[ActionKind, ...] = get_args(ActionKind)
+# The kinds that take an account away (the offboard guard counts them; protection stops them).
+OFFBOARD_KINDS: tuple[ActionKind, ...] = ("suspend_user", "delete_user", "anonymize_user")
 
 
 @dataclass(frozen=True, slots=True)

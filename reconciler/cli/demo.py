@@ -17,7 +17,7 @@ def demo(
     ),
 ) -> None:
     """Play the GitOps loop on the embedded simulator: render, plan, merge, apply, next day."""
-    from reconciler.cli import run  # the same command lines the workflows run
+    from reconciler.cli.app import run  # the same command lines the workflows run
     from reconciler.demo import run_demo
 
     result = run_demo(run, Console(), workdir)

@@ -331,9 +331,7 @@ def _invites(inputs: _Inputs, results: Sequence[ActionResult]) -> list[invites.I
         entries.append(
             invites.Invite(
                 employee_id=person.employee_id,
-                name=" ".join(
-                    x for x in (person.given_name, person.infix, person.family_name) if x
-                ),
+                name=person.display_name,
                 business_unit=person.business_unit or "(no business unit)",
                 login=login_of(person, inputs.settings.dialect),
                 code=result.invite_code,

@@ -13,8 +13,8 @@ from reconciler.desired.config import load_config
 from reconciler.desired.documents import load_schema, schema_names
 from reconciler.desired.state import check_state, read_state
 from reconciler.errors import InputError, StateError, SyncError
-from reconciler.render.core import render_to_disk
 from reconciler.render.report import explain
+from reconciler.render.run import render_to_disk
 
 STATE_DIR_OPTION = typer.Option(
     Path("desired-state"), "--state-dir", help="The desired-state directory (config and users)."

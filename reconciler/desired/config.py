@@ -1,30 +1,24 @@
 """The hand-written configuration in desired-state/: source, org units, rules and policy.
 
-Each file is read with ruamel.yaml's round-trip loader (so line numbers are known and a rewrite
-would keep comments and key order), validated by its JSON Schema, then checked for references
-(a rule that names an undeclared org unit, a parent that does not exist). Every error names the
-file, the line and the field.
+Each file is loaded and validated by its JSON Schema (``desired.documents``), then parsed into
+typed values and checked for references (a rule that names an undeclared org unit, a parent
+that does not exist). Every error names the file, the line and the field.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-import jsonschema
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarint import ScalarInt
 
-from reconciler.desired.documents import validator
+from reconciler.desired.documents import line_of, load_text
 from reconciler.errors import ConfigError
-from reconciler.model import PROFILE_FIELDS, OrgKind, OrgUnit, Policy, Thresholds
+from reconciler.model import OrgKind, OrgUnit, Policy, Thresholds
 
 SOURCE_FILE = "source.yaml"
 ORG_UNITS_FILE = "org-units.yaml"
@@ -32,114 +26,12 @@ RULES_FILE = "rules.yaml"
 POLICY_FILE = "policy.yaml"
 CONFIG_FILES = (SOURCE_FILE, ORG_UNITS_FILE, RULES_FILE, POLICY_FILE)
 
-# Canonical person fields an HR column can feed (source.yaml `columns`).
-CANONICAL_FIELDS: tuple[str, ...] = (
-    "employee_id",
-    *PROFILE_FIELDS,
-    "business_unit_code",
-    "department_code",
-    "start_date",
-    "end_date",
-)
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 UNIT_TARGETS: dict[str, OrgKind] = {
     "business_unit": "business_unit",
     "department": "department",
     "local_department": "local_department",
 }
-
-
-# --- YAML and schema plumbing ----------------------------------------------------------------
-
-
-def round_trip_yaml() -> YAML:
-    """The loader/dumper for human-written files: keeps comments, key order and quoting."""
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.indent(mapping=2, sequence=4, offset=2)  # the style of the shipped files
-    yaml.width = 100
-    return yaml
-
-
-def parse_yaml(text: str, file: str) -> Any:
-    try:
-        return round_trip_yaml().load(text)
-    except MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark is not None else None
-        raise ConfigError(f"invalid YAML: {err.problem or err}", file=file, line=line) from None
-    except YAMLError as err:
-        raise ConfigError(f"invalid YAML: {err}", file=file) from None
-
-
-def dump_yaml(data: Any) -> str:
-    """Write a round-trip document back (comments and key order survive)."""
-    out = io.StringIO()
-    round_trip_yaml().dump(data, out)
-    return out.getvalue()
-
-
-def line_of(doc: Any, path: Sequence[str | int]) -> int | None:
-    """The 1-based line of the node at ``path`` (or of its nearest ancestor with a position)."""
-    line: int | None = 1
-    node = doc
-    for part in path:
-        pos: tuple[int, int] | None = None
-        try:
-            if isinstance(node, CommentedMap) and part in node:
-                pos = node.lc.key(part)
-            elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
-                pos = node.lc.item(part)
-        except (KeyError, IndexError, TypeError):
-            pos = None
-        if pos is None:
-            break
-        line = pos[0] + 1
-        node = node[part]
-    return line
-
-
-def validate_doc(doc: Any, schema: str, file: str) -> None:
-    """Validate a loaded document against ``schemas/<schema>.schema.json``."""
-    errors = list(validator(schema).iter_errors(doc))
-    if not errors:
-        return
-    error = jsonschema.exceptions.best_match(errors)
-    path = list(error.absolute_path)
-    where = ".".join(str(p) for p in path) or None
-    message = _schema_message(error)
-    raise ConfigError(message, file=file, line=line_of(doc, path), field=where)
-
-
-def _schema_message(error: jsonschema.ValidationError) -> str:
-    if error.validator == "additionalProperties":
-        allowed = cast(Mapping[str, Any], error.schema).get("properties", {})
-        extra = sorted(set(cast(Mapping[str, Any], error.instance)) - set(allowed))
-        if extra:
-            return f"unknown key {', '.join(repr(e) for e in extra)}"
-    if error.validator == "oneOf" and isinstance(error.instance, Mapping):
-        return f"not a valid form here: {error.message}"
-    return f"schema: {error.message}"
-
-
-def _load(state_dir: Path, name: str, schema: str) -> Any:
-    path = state_dir / name
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("file not found", file=path) from None
-    except UnicodeDecodeError as err:
-        raise ConfigError(f"not UTF-8 ({err.reason})", file=path) from None
-    return load_text(text, str(path), schema)
-
-
-def load_text(text: str, file: str, schema: str) -> Any:
-    """Parse one configuration document and validate it against its schema."""
-    doc = parse_yaml(text, file)
-    if doc is None:
-        doc = CommentedMap()
-    validate_doc(doc, schema, file)
-    return doc
 
 
 # --- values ----------------------------------------------------------------------------------
@@ -207,7 +99,6 @@ class Config:
     codes: Mapping[tuple[OrgKind, str], tuple[OrgUnit, ...]]  # (kind, HR code) -> units
     rules: tuple[Rule, ...]
     policy: Policy
-    state_dir: Path | None = None
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -231,8 +122,18 @@ def load_config(state_dir: Path) -> Config:
         codes=code_index(units_doc),
         rules=rules,
         policy=policy,
-        state_dir=state_dir,
     )
+
+
+def _load(state_dir: Path, name: str, schema: str) -> Any:
+    path = state_dir / name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found", file=path) from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"not UTF-8 ({err.reason})", file=path) from None
+    return load_text(text, str(path), schema)
 
 
 def parse_source(doc: Mapping[str, Any]) -> SourceConfig:

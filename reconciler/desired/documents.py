@@ -1,17 +1,26 @@
-"""JSON Schemas of every file a user writes or reads, and validation against them.
+"""The documents of desired-state/: YAML parsing and writing, JSON Schemas, and validation.
 
-The schemas live in the repository's ``schemas/`` folder; an installed wheel carries them as
-``reconciler/_schemas``.
+Human-written files are read with ruamel.yaml's round-trip loader, so line numbers are known
+and a rewrite keeps comments and key order; every error names the file, the line and the
+field. The schemas live in the repository's ``schemas/`` folder; an installed wheel carries
+them as ``reconciler/_schemas``.
 """
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from reconciler.errors import ConfigError
 
 _PACKAGED = Path(__file__).parents[1] / "_schemas"
 _SOURCE = Path(__file__).parents[2] / "schemas"
@@ -37,3 +46,82 @@ def validator(name: str) -> jsonschema.protocols.Validator:
     schema = load_schema(name)
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema, format_checker=cls.FORMAT_CHECKER)  # type: ignore[no-any-return]
+
+
+def round_trip_yaml() -> YAML:
+    """The loader/dumper for human-written files: keeps comments, key order and quoting."""
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)  # the style of the shipped files
+    yaml.width = 100
+    return yaml
+
+
+def parse_yaml(text: str, file: str) -> Any:
+    try:
+        return round_trip_yaml().load(text)
+    except MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError(f"invalid YAML: {err.problem or err}", file=file, line=line) from None
+    except YAMLError as err:
+        raise ConfigError(f"invalid YAML: {err}", file=file) from None
+
+
+def dump_yaml(data: Any) -> str:
+    """Write a round-trip document back (comments and key order survive)."""
+    out = io.StringIO()
+    round_trip_yaml().dump(data, out)
+    return out.getvalue()
+
+
+def line_of(doc: Any, path: Sequence[str | int]) -> int | None:
+    """The 1-based line of the node at ``path`` (or of its nearest ancestor with a position)."""
+    line: int | None = 1
+    node = doc
+    for part in path:
+        pos: tuple[int, int] | None = None
+        try:
+            if isinstance(node, CommentedMap) and part in node:
+                pos = node.lc.key(part)
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+                pos = node.lc.item(part)
+        except (KeyError, IndexError, TypeError):
+            pos = None
+        if pos is None:
+            break
+        line = pos[0] + 1
+        node = node[part]
+    return line
+
+
+def validate_doc(doc: Any, schema: str, file: str) -> None:
+    """Validate a loaded document against ``schemas/<schema>.schema.json``."""
+    errors = list(validator(schema).iter_errors(doc))
+    if not errors:
+        return
+    error = jsonschema.exceptions.best_match(errors)
+    path = list(error.absolute_path)
+    where = ".".join(str(p) for p in path) or None
+    message = _schema_message(error)
+    raise ConfigError(message, file=file, line=line_of(doc, path), field=where)
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        allowed = cast(Mapping[str, Any], error.schema).get("properties", {})
+        extra = sorted(set(cast(Mapping[str, Any], error.instance)) - set(allowed))
+        if extra:
+            return f"unknown key {', '.join(repr(e) for e in extra)}"
+    if error.validator == "oneOf" and isinstance(error.instance, Mapping):
+        return f"not a valid form here: {error.message}"
+    return f"schema: {error.message}"
+
+
+def load_text(text: str, file: str, schema: str) -> Any:
+    """Parse one configuration document and validate it against its schema."""
+    doc = parse_yaml(text, file)
+    if doc is None:
+        doc = CommentedMap()
+    validate_doc(doc, schema, file)
+    return doc

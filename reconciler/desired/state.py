@@ -29,16 +29,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from reconciler.desired.config import (
-    ORG_UNITS_FILE,
-    POLICY_FILE,
-    line_of,
-    load_text,
-    parse_org_units,
-    parse_policy,
-    parse_yaml,
-    validate_doc,
-)
+from reconciler.desired.config import ORG_UNITS_FILE, POLICY_FILE, parse_org_units, parse_policy
+from reconciler.desired.documents import line_of, load_text, parse_yaml, validate_doc
 from reconciler.errors import ConfigError, StateError
 from reconciler.model import (
     INVITE_CHANNELS,

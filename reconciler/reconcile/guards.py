@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reconciler.model import Thresholds
+from reconciler.model import OFFBOARD_KINDS, Thresholds
 
-OFFBOARD_KINDS = ("suspend_user", "delete_user", "anonymize_user")
 UPDATE_KINDS = ("update_user",)
 
 

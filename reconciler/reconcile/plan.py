@@ -52,7 +52,6 @@ PHASES: tuple[tuple[str, tuple[ActionKind, ...]], ...] = (
     ("deletions", ("delete_user", "anonymize_user")),
 )
 _KIND_RANK = {kind: i for i, (_, kinds) in enumerate(PHASES) for kind in kinds}
-_OFFBOARD = frozenset({"suspend_user", "delete_user", "anonymize_user"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +135,6 @@ class _Planner:
         self.business_units: dict[str, str] = {}
         self.group_by_key = {g.key: g for g in live.groups if g.key is not None}
         self.keys_of_user = _memberships_by_user(live.groups)
-        self.protected = {p.strip().lower() for p in self.policy.protected}
 
     def run(self) -> Plan:
         self._plan_org_units()
@@ -307,6 +305,7 @@ class _Planner:
                 "suspend_user",
                 eid,
                 user,
+                person,
                 reason="left the HR export, suspended for the grace period",
             )
 
@@ -388,22 +387,23 @@ class _Planner:
         anonymize = self.policy.offboarding == "anonymize"
         if anonymize and _is_anonymized(user):
             # an earlier apply anonymized the account but its deletion failed: finish the job
-            self._offboard("delete_user", eid, user, reason="anonymized, not yet deleted")
+            self._offboard("delete_user", eid, user, last, reason="anonymized, not yet deleted")
             return
         kind: ActionKind = "anonymize_user" if anonymize else "delete_user"
-        self._offboard(kind, eid, user, reason="left the HR export, grace period over")
+        self._offboard(kind, eid, user, last, reason="left the HR export, grace period over")
 
-    def _offboard(self, kind: ActionKind, eid: str, user: LiveUser, *, reason: str) -> None:
-        if self._is_protected(eid, user):
+    def _offboard(
+        self, kind: ActionKind, eid: str, user: LiveUser, person: Person | None, *, reason: str
+    ) -> None:
+        """Offboard the live user unless protected: the policy may name the account by its
+        employee id, its live login or email, or the email HR gives the person."""
+        hr_email = person.email if person is not None else None
+        if self.policy.protects(eid, user.user_name, user.email, hr_email):
             self.protected_skipped.append(f"{kind}:{eid}")
             return
         before = {"active": user.active}
         after: dict[str, Any] = {"active": False} if kind == "suspend_user" else {"deleted": True}
         self._add(kind, eid, user_id=user.id, before=before, after=after, reason=reason)
-
-    def _is_protected(self, eid: str, user: LiveUser) -> bool:
-        handles = {eid.lower(), _norm(user.user_name), _norm(user.email)} - {None}
-        return not handles.isdisjoint(self.protected)
 
     def _add(
         self,

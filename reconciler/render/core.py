@@ -1,9 +1,9 @@
 """Render: HR rows + configuration + previous desired state + today -> new desired state.
 
-``render`` is pure and deterministic: no clock, no I/O, no randomness; the same inputs give
-the same ``DesiredState`` and ``Report``. ``render_to_disk`` at the end is the I/O shell the CLI
-uses: it reads, renders (in processes for large exports, see ``render_parallel``), then writes
-with ``state.write_files`` and ``report.write_report``.
+The pure core of render: no clock, no file or process I/O, no randomness; the same inputs give
+the same ``DesiredState`` and ``Report``. ``render.run`` is the I/O shell around it (reading the
+export, serial or parallel, writing state and report); ``render.parallel`` renders parts of an
+export in worker processes with ``render_part``, ``tally`` and ``build_report`` from here.
 
 Lifecycle:
 - a contract starting after ``today`` is a pre-hire (reported, not rendered); its data errors
@@ -21,21 +21,16 @@ Lifecycle:
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from pathlib import Path
 
-from reconciler.desired.config import Config, load_config
-from reconciler.desired.state import USERS_DIR, read_state, render_shards, write_files
-from reconciler.errors import InputError
+from reconciler.desired.config import Config
 from reconciler.model import DesiredState, InviteChannel, Person, Policy
 from reconciler.render.normalize import Row, normalize_row
-from reconciler.render.report import Issue, IssueKind, Merge, Report, write_report
+from reconciler.render.report import Issue, IssueKind, Merge, Report
 from reconciler.render.rules import Mapped, apply_rules
-from reconciler.render.sources import open_export
 from reconciler.render.sources.base import RawRow
 
 
@@ -80,15 +75,6 @@ def invite_channel(email: str | None, phone: str | None, policy: Policy) -> Invi
     if "printable" in allowed:
         return "printable"
     return None
-
-
-def is_protected(person: Person, policy: Policy) -> bool:
-    """Whether ``policy.protected`` names the person by employee id or email, ignoring case and
-    surrounding spaces (emails are stored lower-cased; plan compares the same way)."""
-    protected = {p.strip().lower() for p in policy.protected}
-    return person.employee_id.lower() in protected or (
-        person.email is not None and person.email.lower() in protected
-    )
 
 
 def render(
@@ -338,7 +324,7 @@ def _offboard(
     for employee_id, old in before.items():
         if employee_id in people:
             continue
-        if is_protected(old, policy):
+        if policy.protects(old.employee_id, old.email):
             people[employee_id] = old
             kept.append(employee_id)
         elif old.status == "active":
@@ -413,73 +399,3 @@ def _notices(
             f"above max_offboard_percent {limit:g}: plan will block this unless overridden"
         )
     return tuple(notices)
-
-
-# --- the I/O shell around render (used by the CLI) -------------------------------------------
-
-
-def render_to_disk(
-    hr_file: Path,
-    state_dir: Path,
-    today: date,
-    report_dir: Path | None = None,
-    *,
-    workers: int | None = None,
-) -> Report:
-    """Read config, previous state and the export; render; write state and report.
-
-    Everything is read and rendered before anything is written, and ``users/`` is swapped in
-    atomically, so any error leaves desired-state/ as it was. Large exports are rendered in
-    ``workers`` processes (default: by size and CPU count), each owning a set of shards.
-    """
-    from reconciler.render import (
-        parallel as render_parallel,  # the fork machinery, only for large exports
-    )
-
-    if report_dir is not None:  # before anything is written: the state and its report go together
-        _make_report_dir(report_dir)
-    config = load_config(state_dir)
-    shards = config.source.user_shards
-    count = _workers(hr_file) if workers is None else workers
-    result = None
-    if count > 1 and render_parallel.possible(state_dir, shards):
-        result = render_parallel.render_files(hr_file, config, state_dir, today, count)
-    if result is None:  # serial, or people outside their shard (another shard count)
-        previous = read_state(state_dir) if (state_dir / USERS_DIR).is_dir() else None
-        export = open_export(hr_file, config.source)
-        try:
-            state, report = render(
-                export.rows,
-                config,
-                previous,
-                today,
-                source_name=hr_file.name,
-                serial_dates=export.serial_dates,
-            )
-        finally:
-            export.close()
-        files = render_shards(state.people, shards)
-    else:
-        files, report = result
-    write_files(state_dir, files)
-    if report_dir is not None:
-        write_report(report, report_dir)
-    return report
-
-
-def _make_report_dir(directory: Path) -> None:
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise InputError(
-            f"cannot use it as the report directory ({err.strerror})",
-            file=directory,
-            field="--report",
-        ) from None
-
-
-def _workers(hr_file: Path) -> int:
-    """Processes for rendering: worth it from about 10,000 rows (1 MB) on."""
-    if not hr_file.is_file() or hr_file.stat().st_size < 1_000_000:  # open_export names a typo
-        return 1
-    return max(1, min(os.cpu_count() or 1, 4))

@@ -19,7 +19,6 @@ from reconciler.desired.config import SourceConfig
 from reconciler.render.sources.base import RawRow
 
 _EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01, with Excel's 1900 leap-year bug
-NAME_FIELDS = ("given_name", "infix", "family_name", "job_title")
 
 
 @dataclass(frozen=True, slots=True)

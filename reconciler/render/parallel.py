@@ -2,13 +2,13 @@
 
 The main process reads the export and sends every row to the worker that owns the shard of
 its employee id (so all contracts of one person meet in one worker). Each worker reads its own
-previous shards, renders its people with ``render.render_part`` (the same code as the serial
+previous shards, renders its people with ``core.render_part`` (the same code as the serial
 render), and sends back the text of its shards and a tally for the report. The main process
 never parses the previous state nor formats a person: that work is split between workers.
 
 The result is byte-identical to the serial render. When a previous person is not in the shard
 its id hashes to (the shard count changed, or a hand edit moved them), the workers say so and
-the caller renders serially instead.
+the caller (``render.run``) renders serially instead.
 """
 
 from __future__ import annotations

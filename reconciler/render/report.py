@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from reconciler.errors import StateError
-from reconciler.model import DesiredState, Person
+from reconciler.model import DesiredState
 
 if TYPE_CHECKING:
     from reconciler.desired.config import Config
@@ -253,7 +253,7 @@ def explain(employee_id: str, config: Config, state: DesiredState) -> str:
         raise StateError("not in the desired state", employee_id=employee_id)
     units = state.org_units_by_key()
     rules = {r.name: r for r in config.rules}
-    lines = [f"{person.employee_id}: {' '.join(_name_parts(person))}"]
+    lines = [f"{person.employee_id}: {person.display_name}"]
     status: str = person.status
     if person.suspended_on is not None:
         status += f" since {person.suspended_on.isoformat()}"
@@ -285,7 +285,3 @@ def explain(employee_id: str, config: Config, state: DesiredState) -> str:
     if not person.rules:
         lines.append("    (none)")
     return "\n".join(lines)
-
-
-def _name_parts(person: Person) -> list[str]:
-    return [p for p in (person.given_name, person.infix, person.family_name) if p]

@@ -165,7 +165,7 @@ class ScimBackend:
         if kind == "create_org_unit":
             unit = _need(org_units, action.org_unit, "org unit")
             lookup = f"externalId eq {_quote(unit.key)}"
-            group = self._create(GROUPS, mapping.group_body(unit, None, dialect), lookup)
+            group = self._create(GROUPS, mapping.group_body(unit, dialect), lookup)
             with self._lock:
                 self._group_ids[unit.key] = str(group["id"])
             return str(group["id"]), None
@@ -191,11 +191,7 @@ class ScimBackend:
                 self._user_ids[employee_id] = user_id
         elif kind == "update_user":
             person = people.get(action.employee_id or "")
-            display = (
-                mapping.display_name(person.given_name, person.infix, person.family_name)
-                if person
-                else None
-            )
+            display = person.display_name if person else None
             ops = mapping.update_operations(action.after or {}, dialect, display)
             if ops:
                 self.client.patch(USERS, user_id, ops)

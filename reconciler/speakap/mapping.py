@@ -47,7 +47,7 @@ def user_body(person: Person, dialect: Dialect) -> Json:
     if person.infix:
         name["middleName"] = person.infix
     body["name"] = name
-    body["displayName"] = display_name(person.given_name, person.infix, person.family_name)
+    body["displayName"] = person.display_name
     if person.email:
         body["emails"] = [_email(person.email, dialect)]
     if person.phone:
@@ -62,10 +62,6 @@ def user_body(person: Person, dialect: Dialect) -> Json:
         dialect.invite_attribute: person.invite_channel,
     }
     return body
-
-
-def display_name(given: str | None, infix: str | None, family: str | None) -> str:
-    return " ".join(part for part in (given, infix, family) if part)
 
 
 def _set_employee_id(body: Json, employee_id: str, dialect: Dialect) -> None:
@@ -147,9 +143,8 @@ def anonymized_body(current: Mapping[str, Any], dialect: Dialect) -> Json:
     return body
 
 
-def group_body(unit: OrgUnit, parent_id: str | None, dialect: Dialect) -> Json:
-    """The POST /Groups body of an org unit. Its parent travels as the parent's key;
-    ``parent_id`` (the parent's live id) is unused by the default dialect."""
+def group_body(unit: OrgUnit, dialect: Dialect) -> Json:
+    """The POST /Groups body of an org unit. Its parent travels as the parent's key."""
     extension: Json = {dialect.group_kind_attribute: unit.kind}
     if unit.parent:
         extension[dialect.group_parent_attribute] = unit.parent

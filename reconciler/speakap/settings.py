@@ -112,7 +112,7 @@ def _header_safe(value: str, source: str, file: str | None) -> Secret:
 
 
 def _read(path: Path) -> Mapping[str, Any]:
-    from reconciler.desired.config import load_text
+    from reconciler.desired.documents import load_text
 
     try:
         text = path.read_text(encoding="utf-8")

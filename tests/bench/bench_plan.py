@@ -92,7 +92,7 @@ def seed(applied: list[Person], units: list[OrgUnit], path: Path) -> None:
             members[key].append({"value": body["id"]})
     groups = []
     for u in units:
-        body = group_body(u, None, dialect)
+        body = group_body(u, dialect)
         body["id"] = f"g-{u.key}"
         body["members"] = members[u.key]
         groups.append(body)

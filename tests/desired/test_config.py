@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.desired.config import CONFIG_FILES, dump_yaml, load_config, parse_yaml
-from reconciler.desired.documents import load_schema
+from reconciler.desired.config import CONFIG_FILES, load_config
+from reconciler.desired.documents import dump_yaml, load_schema, parse_yaml
 from reconciler.errors import ConfigError
 from tests.render.conftest import REPO
 

@@ -12,8 +12,8 @@ import pytest
 from reconciler.desired.config import CONFIG_FILES, load_config
 from reconciler.desired.state import read_state
 from reconciler.model import DesiredState, Person
-from reconciler.render.core import render_to_disk
 from reconciler.render.report import Report
+from reconciler.render.run import render_to_disk
 from tests.render.make_samples import HEADER, to_csv
 
 REPO = Path(__file__).resolve().parents[2]

@@ -66,7 +66,7 @@ def config() -> Config:
 
 
 def with_rules(config: Config, text: str) -> Config:
-    from reconciler.desired.config import parse_yaml
+    from reconciler.desired.documents import parse_yaml
 
     rules = parse_rules(parse_yaml(text, "rules.yaml"), "rules.yaml")
     return Config(config.source, config.org_units, config.codes, rules, config.policy)

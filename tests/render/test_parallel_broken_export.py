@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import InputError
-from reconciler.render.core import render_to_disk
+from reconciler.render.run import render_to_disk
 from tests.render.conftest import DAY1, REPO
 from tests.render.make_samples import generate_rows, to_csv
 

@@ -13,7 +13,7 @@ import pytest
 from reconciler.data import sample_path
 from reconciler.errors import SyncError
 from reconciler.render import parallel as render_parallel
-from reconciler.render.core import render_to_disk
+from reconciler.render.run import render_to_disk
 from tests.render.conftest import DAY1, REPO
 
 

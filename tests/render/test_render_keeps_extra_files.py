@@ -11,7 +11,7 @@ import pytest
 
 from reconciler.data import sample_path
 from reconciler.render import parallel as render_parallel
-from reconciler.render.core import render_to_disk
+from reconciler.render.run import render_to_disk
 from tests.render.conftest import DAY1
 
 EXTRAS = {".gitkeep": b"", "README.md": b"Rendered by speakap-sync: do not edit.\n"}

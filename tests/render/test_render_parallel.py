@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from reconciler.data import sample_path
-from reconciler.render.core import render_to_disk
+from reconciler.render.run import render_to_disk
 from tests.render.conftest import DAY1, REPO
 from tests.render.make_samples import day2_rows, to_csv
 

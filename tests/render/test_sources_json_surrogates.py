@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reconciler.render.core import render_to_disk
+from reconciler.render.run import render_to_disk
 from tests.render.conftest import DAY1, Sync, employee
 
 

@@ -8,7 +8,6 @@ Problems with the file as a whole (encoding, a missing column, an unknown format
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 from reconciler.desired.config import SourceConfig
@@ -51,7 +50,3 @@ def _check_columns(export: Export, source: SourceConfig) -> None:
                 line=export.header_line,
                 field=header,
             )
-
-
-def iter_rows(export: Export) -> Iterator[RawRow]:
-    yield from export.rows

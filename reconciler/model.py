@@ -153,6 +153,9 @@ class LiveUser:
     active: bool = True
     managed: bool = False  # carries the sync's marker (created or adopted by speakap-sync)
     etag: str | None = None
+    # Stripped of names and contacts by an apply whose deletion then failed (the backend's
+    # mapping knows how such an account looks): the planner only finishes deleting it.
+    anonymized: bool = False
 
     def profile(self) -> dict[str, str | None]:
         return {name: getattr(self, name) for name in PROFILE_FIELDS}

@@ -385,7 +385,7 @@ class _Planner:
         if last is not None and last.business_unit:
             self.business_units[eid] = last.business_unit
         anonymize = self.policy.offboarding == "anonymize"
-        if anonymize and _is_anonymized(user):
+        if anonymize and user.anonymized:
             # an earlier apply anonymized the account but its deletion failed: finish the job
             self._offboard("delete_user", eid, user, last, reason="anonymized, not yet deleted")
             return
@@ -470,12 +470,6 @@ def _adopt_reason(user: LiveUser, eid: str) -> str:
     if user.employee_id == eid:
         return "same employee id, not yet marked as managed"
     return "first run: the only live user with this email or login"
-
-
-def _is_anonymized(user: LiveUser) -> bool:
-    # An anonymized account keeps its employee id and marker but loses names and contacts;
-    # the dialect renames it "anonymized-<id>".
-    return not user.active and (user.user_name or "").startswith("anonymized-")
 
 
 def _raw_profile(item: Person | LiveUser) -> tuple[str | None, ...]:

@@ -34,6 +34,9 @@ LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 
+# An anonymized account is renamed ``<prefix><live id>`` and deactivated until it is deleted.
+ANONYMIZED_LOGIN_PREFIX = "anonymized-"
+
 EmployeeIdAttribute = Literal["externalId", "employeeNumber"]
 LoginSource = Literal["email", "employee_id"]
 MembershipSource = Literal["user_groups", "group_members"]

@@ -17,7 +17,7 @@ from reconciler.model import (
     OrgUnit,
     Person,
 )
-from reconciler.speakap.dialect import GROUP_SCHEMA, Dialect
+from reconciler.speakap.dialect import ANONYMIZED_LOGIN_PREFIX, GROUP_SCHEMA, Dialect
 
 Json = dict[str, Any]
 PatchOp = dict[str, Any]
@@ -123,11 +123,12 @@ def anonymized_body(current: Mapping[str, Any], dialect: Dialect) -> Json:
     """A full replacement of ``current`` without names, emails, phones or job title.
 
     The employee id and the marker stay, so the account is still recognised as managed until
-    the server deletes it; the userName becomes ``anonymized-<id>``.
+    the server deletes it; the userName becomes ``anonymized-<id>`` (:func:`live_user` reads
+    such an account back as ``anonymized``).
     """
     body: Json = {
         "schemas": list(current.get("schemas") or dialect.user_schemas()),
-        "userName": f"anonymized-{current['id']}",
+        "userName": f"{ANONYMIZED_LOGIN_PREFIX}{current['id']}",
         "active": False,
         "name": {"givenName": dialect.anonymous_name, "familyName": dialect.anonymous_name},
         "displayName": dialect.anonymous_name,
@@ -191,10 +192,12 @@ def live_user(resource: Mapping[str, Any], dialect: Dialect) -> LiveUser:
     bag = resource.get(dialect.bag_urn) or {}
     meta = resource.get("meta") or {}
     email = _pick(resource.get("emails"), dialect.email_type)
+    active = bool(resource.get("active", True))
+    user_name = resource.get("userName")
     return LiveUser(
         id=str(resource["id"]),
         employee_id=_employee_id(resource, dialect),
-        user_name=resource.get("userName"),
+        user_name=user_name,
         given_name=name.get("givenName"),
         infix=name.get("middleName") or None,
         family_name=name.get("familyName"),
@@ -202,10 +205,16 @@ def live_user(resource: Mapping[str, Any], dialect: Dialect) -> LiveUser:
         phone=_pick(resource.get("phoneNumbers"), dialect.phone_type),
         job_title=resource.get("title") or None,
         language=resource.get("preferredLanguage") or None,
-        active=bool(resource.get("active", True)),
+        active=active,
         managed=bag.get(dialect.marker_attribute) == dialect.marker_value,
         etag=meta.get("version"),
+        anonymized=_is_anonymized(user_name, active),
     )
+
+
+def _is_anonymized(user_name: Any, active: bool) -> bool:
+    """What :func:`anonymized_body` leaves: inactive, renamed ``anonymized-<id>``."""
+    return not active and str(user_name or "").startswith(ANONYMIZED_LOGIN_PREFIX)
 
 
 def invite_code(resource: Mapping[str, Any], dialect: Dialect) -> str | None:

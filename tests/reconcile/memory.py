@@ -6,15 +6,21 @@ It follows the action semantics the Speakap backend implements, so properties of
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 
 from reconciler.model import Action, DesiredState, LiveGroup, LiveSnapshot, LiveUser
 
 
 def apply_in_memory(
-    live: LiveSnapshot, actions: Iterable[Action], desired: DesiredState
+    live: LiveSnapshot,
+    actions: Iterable[Action],
+    desired: DesiredState,
+    *,
+    failing_deletes: Collection[str] = (),
 ) -> LiveSnapshot:
+    """``live`` after ``actions``; a DELETE of a live id in ``failing_deletes`` fails (the
+    account stays, anonymized when the action was an anonymization)."""
     users = {u.id: u for u in live.users}
     groups = {g.key or g.id: g for g in live.groups}
     members = {k: set(g.members) for k, g in groups.items()}
@@ -76,6 +82,10 @@ def apply_in_memory(
         elif kind in ("delete_user", "anonymize_user"):
             # anonymize is a replace then a delete (ScimBackend): either way the account is gone
             uid = user_of(action)
+            if kind == "anonymize_user":
+                users[uid] = _anonymized(users[uid])
+            if uid in failing_deletes:
+                continue
             del users[uid]
             for keyed in members.values():
                 keyed.discard(uid)
@@ -84,4 +94,16 @@ def apply_in_memory(
     return LiveSnapshot(
         users=tuple(users.values()),
         groups=tuple(replace(g, members=frozenset(members[k])) for k, g in groups.items()),
+    )
+
+
+def _anonymized(user: LiveUser) -> LiveUser:
+    """What ScimBackend's replace leaves: no names or contacts, inactive, still marked."""
+    return LiveUser(
+        id=user.id,
+        employee_id=user.employee_id,
+        user_name=f"anonymized-{user.id}",
+        active=False,
+        managed=True,
+        anonymized=True,
     )

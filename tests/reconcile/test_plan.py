@@ -253,7 +253,7 @@ def test_an_account_anonymized_whose_deletion_failed_is_deleted_by_the_next_plan
     half_done = replace(
         half_done,
         users=tuple(
-            replace(u, user_name="anonymized-u-E2", given_name=None, email=None, active=False)
+            replace(u, given_name=None, email=None, active=False, anonymized=True)
             if u.employee_id == "E2"
             else u
             for u in half_done.users

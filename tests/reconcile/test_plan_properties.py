@@ -164,6 +164,26 @@ def test_unmanaged_accounts_and_manual_memberships_are_untouched(
 
 @FAST
 @given(worlds())
+def test_an_anonymization_whose_deletion_failed_is_only_deleted_by_the_next_plan(
+    world: tuple[DesiredState, LiveSnapshot, DesiredState | None],
+) -> None:
+    want, snapshot, last = world
+    want = replace(want, policy=replace(want.policy, offboarding="anonymize"))
+    plan = compute_plan(want, snapshot, last)
+    anonymized = {a.employee_id for a in plan.actions if a.kind == "anonymize_user"}
+    every_id = {u.id for u in snapshot.users}
+    half_done = apply_in_memory(snapshot, plan.actions, want, failing_deletes=every_id)
+    again = compute_plan(want, half_done, want)
+    assert {a.employee_id for a in again.actions} == anonymized
+    assert {(a.kind, a.reason) for a in again.actions} <= {
+        ("delete_user", "anonymized, not yet deleted")
+    }
+    done = apply_in_memory(half_done, again.actions, want)
+    assert compute_plan(want, done, want).actions == ()
+
+
+@FAST
+@given(worlds())
 def test_guards_block_every_plan_over_a_threshold(
     world: tuple[DesiredState, LiveSnapshot, DesiredState | None],
 ) -> None:

@@ -186,10 +186,7 @@ def _execute(
     pid = plan_id(reviewed.ids(), reviewed.desired_commit)
     path = out / "journal" / f"{pid}.jsonl"
     done = frozenset(done_actions(path) & inputs.plan.ids())
-    options = ApplyOptions(
-        concurrency=int(getattr(inputs.settings, "concurrency", 8) or 8),
-        batch_size=int(getattr(inputs.settings, "batch_size", 100) or 100),
-    )
+    options = ApplyOptions(concurrency=int(getattr(inputs.settings, "concurrency", 8) or 8))
     with Journal(path) as journal:
         with _progress(err, quiet or not inputs.plan.actions) as bar:
             summary = apply_plan(

@@ -2,7 +2,7 @@
 
 Phases run in a fixed order (org units, creates, membership adds, updates, membership removals,
 suspensions, deletions); inside a phase work runs on a thread pool up to a configured limit,
-and membership changes for one org unit travel together so the backend can batch them. Every
+in the batches the backend makes (it knows how many members one request may carry). Every
 result is written to the journal before the next one is looked at, so a rerun after a crash
 skips what is done. A failing action does not stop the others; an error the backend raises
 (authentication) stops the run.
@@ -22,15 +22,13 @@ from reconciler.reconcile.backend import Backend
 from reconciler.reconcile.journal import Journal
 from reconciler.reconcile.plan import PHASES, Plan
 
-_MEMBERSHIP = frozenset({"add_membership", "remove_membership"})
 _ORG_UNIT = frozenset({"create_org_unit", "update_org_unit"})
 Progress = Callable[[str, int, int], None]  # (phase, done in phase, total in phase)
 
 
 @dataclass(frozen=True, slots=True)
 class ApplyOptions:
-    concurrency: int = 8
-    batch_size: int = 100  # membership actions per backend call
+    concurrency: int = 8  # backend calls at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +158,8 @@ def apply_plan(
             runner = _PhaseRun(
                 phase, len(todo), pool, backend, people, units, journal, progress, on_result
             )
-            for batch in _batches(todo, units, options.batch_size):
-                runner.run(batch)
+            for wave in _waves(todo, units, backend.batches):
+                runner.run(wave)
             results.extend(runner.results)
             failed_creates |= {
                 r.action_id.split(":", 1)[1]
@@ -232,11 +230,10 @@ class _PhaseRun:
         self.on_result = on_result
         self.results: list[ActionResult] = []
 
-    def run(self, waves: Sequence[Sequence[Action]]) -> None:
-        """Run one wave of independent chunks (all of them, concurrently)."""
+    def run(self, wave: Sequence[Sequence[Action]]) -> None:
+        """Run one wave of independent batches (all of them, concurrently)."""
         pending: set[Future[list[ActionResult]]] = {
-            self.pool.submit(self.backend.execute, chunk, self.people, self.units)
-            for chunk in waves
+            self.pool.submit(self.backend.execute, batch, self.people, self.units) for batch in wave
         }
         stop: Exception | None = None
         try:
@@ -269,32 +266,25 @@ class _PhaseRun:
             raise stop
 
 
-def _batches(
-    actions: list[Action], units: dict[str, OrgUnit], batch_size: int
+def _waves(
+    actions: list[Action],
+    units: dict[str, OrgUnit],
+    batches: Callable[[Sequence[Action]], list[list[Action]]],
 ) -> Iterator[list[list[Action]]]:
-    """Waves of chunks: memberships grouped per org unit; org units created before they are
-    updated, parents first."""
-    kind = actions[0].kind
-    if kind in _MEMBERSHIP:
-        by_unit: dict[str | None, list[Action]] = defaultdict(list)
-        for action in actions:
-            by_unit[action.org_unit].append(action)
-        yield [
-            group[i : i + batch_size]
-            for group in by_unit.values()
-            for i in range(0, len(group), batch_size)
-        ]
-    elif kind in _ORG_UNIT:
+    """Waves of batches, each wave finished before the next starts: org units created before
+    they are updated, parents first; any other phase is one wave. ``batches`` (the backend's)
+    decides which actions of a wave travel together."""
+    if actions[0].kind in _ORG_UNIT:
         # creates first (an update may name a new parent), then updates; parents first in each
         for org_kind in ("create_org_unit", "update_org_unit"):
-            by_depth: dict[int, list[list[Action]]] = defaultdict(list)
+            by_depth: dict[int, list[Action]] = defaultdict(list)
             for action in actions:
                 if action.kind == org_kind:
-                    by_depth[_depth(str(action.org_unit), units)].append([action])
+                    by_depth[_depth(str(action.org_unit), units)].append(action)
             for depth in sorted(by_depth):
-                yield by_depth[depth]
+                yield batches(by_depth[depth])
     else:
-        yield [[action] for action in actions]
+        yield batches(actions)
 
 
 def _depth(key: str, units: dict[str, OrgUnit]) -> int:

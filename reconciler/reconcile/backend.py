@@ -3,6 +3,10 @@
 The plan and apply stages see only this protocol; they never build an HTTP request.
 ``reconciler.speakap`` implements it over SCIM 2.0 (against Speakap, the embedded simulator
 or any SCIM server).
+
+Apply decides the order of work (phases, parents before children) and how much runs at once;
+the backend decides which actions travel together (:meth:`Backend.batches`), because it knows
+the server's limits (members per PATCH, later SCIM Bulk's ``maxOperations``).
 """
 
 from __future__ import annotations
@@ -18,18 +22,26 @@ class Backend(Protocol):
         """Read every user, every group and every membership of the network."""
         ...
 
+    def batches(self, actions: Sequence[Action]) -> list[list[Action]]:
+        """Split independent actions into the units this backend carries out together.
+
+        Every action is in exactly one batch, in its original order within the batch. Apply
+        passes each batch to :meth:`execute` on its own and journals it as soon as it returns.
+        """
+        ...
+
     def execute(
         self,
         actions: Sequence[Action],
         people: dict[str, Person],
         org_units: dict[str, OrgUnit],
     ) -> list[ActionResult]:
-        """Carry out actions of one kind; one result per action, in order.
+        """Carry out actions; one result per action, in order.
 
-        Membership actions passed together for the same org unit are sent as one batched
-        PATCH (at most the configured batch size). ``people`` and ``org_units`` give the full
-        desired values that create/update actions need. The backend resolves employee ids and
-        org keys to live ids itself, including ids of objects created earlier in the same apply.
+        The actions are split as :meth:`batches` splits them (a batch from it runs as one
+        request where the server allows). ``people`` and ``org_units`` give the full desired
+        values that create/update actions need. The backend resolves employee ids and org keys
+        to live ids itself, including ids of objects created earlier in the same apply.
         Failures of single actions are results with ``ok=False``; authentication failures raise.
         """
         ...

@@ -1,9 +1,11 @@
 """``ScimBackend``: the :class:`reconciler.reconcile.backend.Backend` protocol over SCIM 2.0.
 
 ``fetch_snapshot`` reads every user and group in page-count requests (memberships come from the
-users' ``groups`` attribute or the groups' ``members``, as the dialect says). ``execute`` maps
-each action to SCIM calls, concurrently within the client's limits; membership actions of one
-group go out as PATCHes of at most ``dialect.batch_size`` members.
+users' ``groups`` attribute or the groups' ``members``, as the dialect says). ``batches`` is
+the one place that decides what travels together: membership actions of one group and kind go
+out as PATCHes of at most ``dialect.batch_size`` members, every other action alone.
+``execute`` maps each batch to SCIM calls, concurrently within the client's limits, on one
+thread pool that lives as long as the backend.
 """
 
 from __future__ import annotations
@@ -45,11 +47,16 @@ class ScimBackend:
         self._group_ids: dict[str, str] = {}  # org key -> live id
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        # Threads start on the first concurrent batch; close() ends them.
+        self._pool = ThreadPoolExecutor(
+            max_workers=self.client.concurrency, thread_name_prefix="scim-backend"
+        )
 
     def __repr__(self) -> str:
         return f"ScimBackend({self.client.base_url!r})"
 
     def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
         self.client.close()
 
     def __enter__(self) -> ScimBackend:
@@ -95,6 +102,27 @@ class ScimBackend:
 
     # -- writing -----------------------------------------------------------------------------
 
+    def batches(self, actions: Sequence[Action]) -> list[list[Action]]:
+        """Membership actions of one group and kind in chunks of at most ``batch_size`` (one
+        PATCH each), every other action alone; batches in order of their first action."""
+        return [[actions[i] for i in batch] for batch in self._batch_indexes(actions)]
+
+    def _batch_indexes(self, actions: Sequence[Action]) -> list[list[int]]:
+        size = max(1, self.dialect.batch_size)
+        batches: list[list[int]] = []
+        open_batch: dict[tuple[str, str | None], list[int]] = {}
+        for index, action in enumerate(actions):
+            if action.kind not in _MEMBERSHIP_KINDS:
+                batches.append([index])
+                continue
+            key = (action.kind, action.group_id or action.org_unit)
+            batch = open_batch.get(key)
+            if batch is None or len(batch) >= size:
+                batch = open_batch[key] = []
+                batches.append(batch)
+            batch.append(index)
+        return batches
+
     def execute(
         self,
         actions: Sequence[Action],
@@ -103,33 +131,42 @@ class ScimBackend:
     ) -> list[ActionResult]:
         """One result per action, in order; raises only when authentication fails."""
         units: list[tuple[list[int], Callable[[], list[ActionResult]]]] = []
-        batches: dict[str, list[int]] = defaultdict(list)
-        for index, action in enumerate(actions):
-            if action.kind in _MEMBERSHIP_KINDS:
-                batches[f"{action.kind}:{action.group_id or action.org_unit}"].append(index)
+        for indexes in self._batch_indexes(actions):
+            first = actions[indexes[0]]
+            if first.kind in _MEMBERSHIP_KINDS:
+                units.append((indexes, self._batch([actions[i] for i in indexes])))
             else:
-                units.append(([index], self._single(action, people, org_units)))
-        for indexes in batches.values():
-            size = max(1, self.dialect.batch_size)
-            for start in range(0, len(indexes), size):
-                chunk = indexes[start : start + size]
-                units.append((chunk, self._batch([actions[i] for i in chunk])))
+                units.append((indexes, self._single(first, people, org_units)))
         results: list[ActionResult | None] = [None] * len(actions)
-        with ThreadPoolExecutor(max_workers=self.client.concurrency) as pool:
-            futures = [
-                (indexes, pool.submit(self._guarded, run, indexes, actions))
-                for indexes, run in units
-            ]
-            failure: AuthenticationError | None = None
-            for indexes, future in futures:
-                try:
-                    for i, result in zip(indexes, future.result(), strict=True):
-                        results[i] = result
-                except AuthenticationError as err:
-                    failure = failure or err
+        if len(units) == 1:  # what apply sends: no hop to another thread
+            indexes, run = units[0]
+            outcomes = [(indexes, self._guarded(run, indexes, actions))]
+        else:
+            outcomes = self._run_concurrently(units, actions)
+        for indexes, unit_results in outcomes:
+            for i, result in zip(indexes, unit_results, strict=True):
+                results[i] = result
+        return [r for r in results if r is not None]
+
+    def _run_concurrently(
+        self,
+        units: list[tuple[list[int], Callable[[], list[ActionResult]]]],
+        actions: Sequence[Action],
+    ) -> list[tuple[list[int], list[ActionResult]]]:
+        futures = [
+            (indexes, self._pool.submit(self._guarded, run, indexes, actions))
+            for indexes, run in units
+        ]
+        done: list[tuple[list[int], list[ActionResult]]] = []
+        failure: AuthenticationError | None = None
+        for indexes, future in futures:
+            try:
+                done.append((indexes, future.result()))
+            except AuthenticationError as err:
+                failure = failure or err
         if failure is not None:
             raise failure
-        return [r for r in results if r is not None]
+        return done
 
     def _guarded(
         self, run: Callable[[], list[ActionResult]], indexes: list[int], actions: Sequence[Action]

@@ -8,6 +8,7 @@ org-units.yaml no longer declares are reported, never deleted.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from io import StringIO
 from pathlib import Path
@@ -17,7 +18,7 @@ from rich.console import Console
 
 from reconciler.errors import ConfigError
 from reconciler.model import Action, DesiredState, LiveGroup, LiveSnapshot, OrgUnit
-from reconciler.reconcile.apply import _batches
+from reconciler.reconcile.apply import _waves
 from reconciler.reconcile.plan import compute_plan
 from reconciler.reconcile.planfile import (
     plan_to_json,
@@ -207,7 +208,11 @@ def test_apply_creates_org_units_before_updating_them_parents_first() -> None:
         Action("update_org_unit:c", "update_org_unit", org_unit="c"),
         Action("create_org_unit:a", "create_org_unit", org_unit="a"),
     ]
-    waves = [[[a.id for a in chunk] for chunk in wave] for wave in _batches(actions, units, 10)]
+
+    def alone(wave: Sequence[Action]) -> list[list[Action]]:
+        return [[action] for action in wave]
+
+    waves = [[[a.id for a in chunk] for chunk in wave] for wave in _waves(actions, units, alone)]
     assert waves == [
         [["create_org_unit:a"]],
         [["create_org_unit:b"]],

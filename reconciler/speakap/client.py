@@ -9,6 +9,8 @@
   retried only when it is idempotent; a POST is retried only after a lookup (by externalId)
   shows it did not land.
 - SCIM errors become the typed exceptions of :mod:`reconciler.speakap.errors`.
+- The HTTP transport and the sleep are injectable (``transport=``, ``sleep=``), so tests drive
+  throttling and faults through an ``httpx.MockTransport`` and record every wait.
 
 The token lives in a :class:`Secret`; it is sent as a header and never appears in a repr,
 a log line or an exception message.
@@ -86,11 +88,20 @@ class RetryPolicy:
 class RateLimiter:
     """A token bucket shared by all threads: at most ``rate`` requests per second on average."""
 
-    def __init__(self, rate: float | None, burst: int = 1) -> None:
+    def __init__(
+        self,
+        rate: float | None,
+        burst: int = 1,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._rate = rate
         self._capacity = float(max(1, burst))
         self._tokens = self._capacity
-        self._last = time.monotonic()
+        self._sleep = sleep
+        self._clock = clock
+        self._last = clock()
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
@@ -98,14 +109,14 @@ class RateLimiter:
             return
         while True:
             with self._lock:
-                now = time.monotonic()
+                now = self._clock()
                 self._tokens = min(self._capacity, self._tokens + (now - self._last) * self._rate)
                 self._last = now
                 if self._tokens >= 1:
                     self._tokens -= 1
                     return
                 wait = (1 - self._tokens) / self._rate
-            time.sleep(wait)
+            self._sleep(wait)
 
 
 @dataclass(slots=True)
@@ -129,7 +140,11 @@ class Page:
 
 
 class ScimClient:
-    """A SCIM 2.0 client for one service provider (thread-safe)."""
+    """A SCIM 2.0 client for one service provider (thread-safe).
+
+    ``transport`` replaces httpx's network transport (e.g. ``httpx.MockTransport``); ``sleep``
+    is called with every wait in seconds (backoff, ``Retry-After``, pacing).
+    """
 
     def __init__(
         self,
@@ -142,6 +157,8 @@ class ScimClient:
         page_size: int = 1000,
         retry: RetryPolicy | None = None,
         seed: int | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.page_size = page_size
@@ -150,11 +167,13 @@ class ScimClient:
         self.stats = ClientStats()
         self._stats_lock = threading.Lock()
         self._rng = random.Random(seed)
-        self._limiter = RateLimiter(rate_limit, burst=self.concurrency)
+        self._sleep = sleep
+        self._limiter = RateLimiter(rate_limit, burst=self.concurrency, sleep=sleep)
         self._slots = threading.BoundedSemaphore(self.concurrency)
         self._config: Json | None = None
         self._http = httpx.Client(
             base_url=self.base_url,
+            transport=transport,
             headers={
                 "Authorization": f"Bearer {token.reveal()}",
                 "Accept": SCIM_JSON,
@@ -313,7 +332,7 @@ class ScimClient:
                     ) from None
                 maybe_landed = True
                 log.info("POST %s failed (%s), checking before a retry", endpoint, exc)
-                time.sleep(self.retry.delay(attempt, self._rng))
+                self._sleep(self.retry.delay(attempt, self._rng))
             except UniquenessError:
                 if not maybe_landed:
                     raise
@@ -384,8 +403,9 @@ class ScimClient:
                     wait = self._retry_after(response, attempt)
                     with self._stats_lock:
                         self.stats.throttled += 1
-                    log.info("%s %s throttled (429), waiting %.2fs", method, path, wait)
-                    time.sleep(wait)
+                    if attempt < self.retry.attempts:  # no wait once the retries are spent
+                        log.info("%s %s throttled (429), waiting %.2fs", method, path, wait)
+                        self._sleep(wait)
                     continue
                 if status >= 500:
                     failure = f"HTTP {status}"
@@ -399,7 +419,7 @@ class ScimClient:
                     return response
             log.info("%s %s failed (%s), attempt %d", method, path, failure, attempt)
             if attempt < self.retry.attempts:
-                time.sleep(self.retry.delay(attempt, self._rng))
+                self._sleep(self.retry.delay(attempt, self._rng))
         failure = failure or "HTTP 429 (rate limited)"  # every attempt was throttled
         raise UnavailableError(
             f"{method} {path}: {failure} after {self.retry.attempts} attempts", detail=failure

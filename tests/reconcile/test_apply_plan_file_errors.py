@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.cli import run
 from reconciler.errors import ConfigError
-from reconciler.reconcile.planfile import read_plan
+from reconciler.reconcile.plan_json import read_plan
 
 
 def test_apply_given_the_zipped_plan_artifact_names_the_file(

@@ -20,7 +20,7 @@ from reconciler.errors import ConfigError
 from reconciler.model import Action, DesiredState, LiveGroup, LiveSnapshot, OrgUnit
 from reconciler.reconcile.apply import _waves
 from reconciler.reconcile.plan import compute_plan
-from reconciler.reconcile.planfile import (
+from reconciler.reconcile.plan_json import (
     plan_to_json,
     print_plan,
     read_plan,

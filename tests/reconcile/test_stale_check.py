@@ -8,7 +8,7 @@ import pytest
 from reconciler.errors import BlockedError
 from reconciler.reconcile.apply import check_stale
 from reconciler.reconcile.plan import Plan, compute_plan
-from reconciler.reconcile.planfile import plan_from_json, plan_to_json
+from reconciler.reconcile.plan_json import plan_from_json, plan_to_json
 from tests.reconcile.conftest import desired, live, live_as_desired, live_user_for, person
 
 

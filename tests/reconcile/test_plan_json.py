@@ -14,7 +14,7 @@ from rich.console import Console
 
 from reconciler.errors import ConfigError
 from reconciler.reconcile.plan import Plan, compute_plan
-from reconciler.reconcile.planfile import (
+from reconciler.reconcile.plan_json import (
     COMMENT_LIMIT,
     mask_email,
     mask_phone,

@@ -241,7 +241,8 @@ def _quietly(run_cli: Runner, argv: list[str]) -> int:
 def _show_plan(plan_dir: Path, state: Path, console: Console, *, short: bool) -> None:
     """The reviewer's view of the plan (an excerpt on day 1), and where the PR comment is."""
     from reconciler.desired.state import read_state
-    from reconciler.reconcile.plan_json import names_of, print_plan, read_plan
+    from reconciler.reconcile.plan_json import read_plan
+    from reconciler.reconcile.views import names_of, print_plan
 
     plan_json, plan_md = plan_dir / "plan.json", plan_dir / "plan.md"
     if not plan_json.is_file() or not plan_md.is_file():

@@ -25,7 +25,7 @@ from reconciler.cli.app import app
 from reconciler.desired import last_applied
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, BlockedError, SyncError
 from reconciler.model import ActionResult, DesiredState
-from reconciler.reconcile import invites, plan_json
+from reconciler.reconcile import invites, plan_json, views
 from reconciler.reconcile.apply import (
     ApplyOptions,
     ApplySummary,
@@ -63,9 +63,9 @@ def plan(
     with _opened(state_dir, PlanOptions(allow_mass_changes=allow_mass_changes)) as inputs:
         pass  # the plan is computed: the connection is no longer needed
     names = inputs.names()
-    written = plan_json.write_plan(inputs.plan, out, show_pii=show_pii, names=names)
-    plan_json.print_plan(inputs.plan, Console(), show_pii=show_pii, names=names)
-    Console(stderr=True).print(f"wrote {written[0]} and {written[1]}", highlight=False)
+    written = views.write_plan(inputs.plan, out, show_pii=show_pii, names=names)
+    views.print_plan(inputs.plan, Console(), show_pii=show_pii, names=names)
+    Console(stderr=True).print(f"wrote {' and '.join(map(str, written))}", highlight=False)
     _raise_if_blocked(inputs.plan)
     changes = inputs.plan.has_changes and detailed_exitcode
     raise typer.Exit(EXIT_CHANGES if changes else EXIT_OK)
@@ -98,7 +98,7 @@ def apply(
         if reviewed is not None:
             check_stale(reviewed, current)
         else:
-            plan_json.print_plan(current, err, names=inputs.names())
+            views.print_plan(current, err, names=inputs.names())
         _raise_if_blocked(current)
         if reviewed is None and current.has_changes and not auto_approve:
             typer.confirm("Apply these changes?", abort=True, err=True)
@@ -131,7 +131,7 @@ class _Inputs:
     def names(self) -> Mapping[str, str]:
         """Display names for the reviewer's view, leavers (only in last-applied) included."""
         last = self.last_applied.people if self.last_applied else ()
-        return plan_json.names_of(itertools.chain(last, self.desired.people))
+        return views.names_of(itertools.chain(last, self.desired.people))
 
 
 def _settings(state_dir: Path) -> ConnectionSettings:

@@ -24,12 +24,14 @@ import httpx
 from reconciler.errors import BlockedError, SyncError
 
 MARKER = "<!-- speakap-sync:plan -->"
-MAX_BODY = 65_536  # GitHub's limit for comment and pull-request bodies, in characters
+# GitHub's limit for comment and pull-request bodies, in characters; plan.md is cut to it too.
+MAX_BODY = 65_536
 API_VERSION = "2022-11-28"
 PLAN_ARTIFACT = "speakap-sync-plan"
 PLAN_WORKFLOW = ".github/workflows/plan.yml"
 _TRUNCATED = (
-    "\n\n… (truncated to GitHub's 65,536-character limit; the full plan is in the artifact)\n"
+    f"\n\n… (truncated to GitHub's {MAX_BODY:,}-character limit; "
+    "the full plan is in the artifact)\n"
 )
 _RETRY_STATUS = frozenset({500, 502, 503, 504})
 _DEFAULT_WAIT = 60.0  # GitHub: without a hint, wait at least a minute after a secondary limit

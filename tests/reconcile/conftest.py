@@ -18,6 +18,7 @@ from reconciler.model import (
     Policy,
     Thresholds,
 )
+from reconciler.reconcile.plan import Plan, compute_plan
 from tests.scim2_peer import scim2_server
 
 if TYPE_CHECKING:
@@ -97,6 +98,18 @@ def live_as_desired(state: DesiredState, extra: list[LiveUser] | None = None) ->
         for key in p.memberships:
             memberships.setdefault(key, set()).add(f"u-{p.employee_id}")
     return live(users + (extra or []), memberships)
+
+
+def a_day_of_changes() -> Plan:
+    """E1 moves to store-02 and gets a phone, E2 is promoted, E3 (suspended) is deleted, E4
+    joins with an email invite: 8 actions over two business units."""
+    before = desired(person("E1"), person("E2"), person("E3", status="suspended"))
+    after = desired(
+        person("E1", unit="store-02", phone="+31612345678"),
+        person("E2", job_title="Manager"),
+        person("E4", email="new.hire@example.com", invite_channel="email"),
+    )
+    return compute_plan(after, live_as_desired(before), before)
 
 
 SMALL_GUARDS = Policy(

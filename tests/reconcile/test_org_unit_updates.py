@@ -20,13 +20,8 @@ from reconciler.errors import ConfigError
 from reconciler.model import Action, DesiredState, LiveGroup, LiveSnapshot, OrgUnit
 from reconciler.reconcile.apply import _waves
 from reconciler.reconcile.plan import compute_plan
-from reconciler.reconcile.plan_json import (
-    plan_to_json,
-    print_plan,
-    read_plan,
-    render_markdown,
-    write_plan,
-)
+from reconciler.reconcile.plan_json import plan_to_json, read_plan
+from reconciler.reconcile.views import print_plan, render_markdown, write_plan
 from reconciler.speakap.dialect import DEFAULT_DIALECT
 from tests.reconcile.conftest import UNITS, desired, live, live_as_desired, person
 from tests.reconcile.memory import apply_in_memory

@@ -1,0 +1,74 @@
+"""The plan's outputs: interchangeable views over one ``Plan`` value.
+
+Each output is a class with one method, ``write(plan, options)``; where it writes is given
+when it is made (the plan folder for a file, a console for the terminal), and ``options``
+(``ViewOptions``) says what the reader sees: emails and phones masked unless ``show_pii``, and
+names beside employee ids. What the human views say comes from one place, ``describe``.
+
+- ``PlanJson``: ``plan.json``, the machine plan that ``apply --plan`` reads back;
+- ``PlanMarkdown``: ``plan.md``, the pull-request comment, within GitHub's body limit;
+- ``PlanTerminal``: the reviewer's view on a console.
+
+``write_plan`` writes every output of ``FILE_OUTPUTS`` into the plan folder: a new output
+(``plan.html``) is a new class in this package, named there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Protocol
+
+from reconciler.reconcile.plan import Plan
+from reconciler.reconcile.views.describe import ViewOptions, names_of
+from reconciler.reconcile.views.json import PlanJson
+from reconciler.reconcile.views.markdown import PlanMarkdown, render_markdown
+from reconciler.reconcile.views.terminal import PlanTerminal, print_plan
+
+__all__ = [
+    "FILE_OUTPUTS",
+    "PlanFile",
+    "PlanJson",
+    "PlanMarkdown",
+    "PlanOutput",
+    "PlanTerminal",
+    "ViewOptions",
+    "names_of",
+    "print_plan",
+    "render_markdown",
+    "write_plan",
+]
+
+
+class PlanOutput(Protocol):
+    """One way to show a plan."""
+
+    def write(self, plan: Plan, options: ViewOptions) -> None: ...
+
+
+class PlanFile(PlanOutput, Protocol):
+    """An output written as one file into the plan folder."""
+
+    @property
+    def path(self) -> Path: ...
+
+
+# The files of a plan folder, each made from the folder's path, written in this order.
+FILE_OUTPUTS: tuple[Callable[[Path], PlanFile], ...] = (PlanJson, PlanMarkdown)
+
+
+def write_plan(
+    plan: Plan,
+    out_dir: Path,
+    *,
+    show_pii: bool = False,
+    names: Mapping[str, str] | None = None,
+) -> tuple[Path, ...]:
+    """Write every file output into ``out_dir`` (each atomically) and return their paths;
+    ``names`` (see ``names_of``) puts a name beside each employee id."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    options = ViewOptions(show_pii=show_pii, names=names or {})
+    outputs = [make(out_dir) for make in FILE_OUTPUTS]
+    for output in outputs:
+        output.write(plan, options)
+    return tuple(output.path for output in outputs)

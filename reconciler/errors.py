@@ -69,5 +69,9 @@ class BlockedError(SyncError):
     exit_code = EXIT_BLOCKED
 
 
+class ApplyDeclined(SyncError):
+    """The operator said no to applying a plan nobody reviewed: nothing was changed."""
+
+
 class SpeakapError(SyncError):
     """Base of errors raised while talking to the Speakap (SCIM) API."""

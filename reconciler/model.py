@@ -243,10 +243,35 @@ class Action:
     after: Mapping[str, Any] | None = None
     reason: str = ""
 
+    def result(
+        self,
+        ok: bool,
+        detail: str = "",
+        *,
+        created_id: str | None = None,
+        invite_code: str | None = None,
+        login: str | None = None,
+    ) -> ActionResult:
+        """This action's outcome, carrying its kind and employee id."""
+        return ActionResult(
+            self.id,
+            ok,
+            detail,
+            created_id=created_id,
+            invite_code=invite_code,
+            kind=self.kind,
+            employee_id=self.employee_id,
+            login=login,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ActionResult:
-    """What happened to one action during apply."""
+    """What happened to one action during apply (made by ``Action.result``).
+
+    ``kind`` and ``employee_id`` are the action's, so nobody reads them back out of the id;
+    ``login`` is the login a ``create_user`` made the account with (None for other kinds).
+    """
 
     action_id: str
     ok: bool
@@ -255,3 +280,6 @@ class ActionResult:
     # The one-time code the server issued for a printable invite: for the sheets only, never
     # journaled, logged or printed (hence out of the repr).
     invite_code: str | None = field(default=None, repr=False)
+    kind: ActionKind = field(kw_only=True)
+    employee_id: str | None = field(default=None, kw_only=True)
+    login: str | None = field(default=None, kw_only=True)

@@ -11,9 +11,9 @@ skips what is done. A failing action does not stop the others; an error the back
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.errors import BlockedError
@@ -36,7 +36,6 @@ class ApplySummary:
     plan_id: str
     results: tuple[ActionResult, ...]
     skipped: tuple[str, ...] = ()  # done according to the journal of an earlier run
-    kinds: dict[str, str] = field(default_factory=dict)  # action id -> kind
     # False when live state could not be re-read after failures: some reported failures may
     # have landed after all (the next plan tells).
     failures_confirmed: bool = True
@@ -53,7 +52,7 @@ class ApplySummary:
         done: Counter[str] = Counter()
         failed: Counter[str] = Counter()
         for result in self.results:
-            (done if result.ok else failed)[self.kinds.get(result.action_id, "?")] += 1
+            (done if result.ok else failed)[result.kind] += 1
         return {
             kind: {"done": done[kind], "failed": failed[kind]}
             for kind in sorted(set(done) | set(failed))
@@ -162,16 +161,11 @@ def apply_plan(
                 runner.run(wave)
             results.extend(runner.results)
             failed_creates |= {
-                r.action_id.split(":", 1)[1]
+                r.employee_id
                 for r in runner.results
-                if not r.ok and r.action_id.startswith("create_user:")
+                if not r.ok and r.kind == "create_user" and r.employee_id
             }
-    summary = ApplySummary(
-        plan_id=plan_id,
-        results=tuple(results),
-        skipped=skipped,
-        kinds={a.id: a.kind for a in plan.actions},
-    )
+    summary = ApplySummary(plan_id=plan_id, results=tuple(results), skipped=skipped)
     journal.record(
         "end",
         ok=summary.ok,
@@ -182,7 +176,7 @@ def apply_plan(
 
 
 def confirm_failures(
-    summary: ApplySummary, still_planned: frozenset[str], journal: Journal
+    summary: ApplySummary, still_planned: Iterable[Action], journal: Journal
 ) -> ApplySummary:
     """Re-read verdicts: a failed action that a fresh plan no longer needs did land (e.g. a
     POST whose answer was lost). Reporting it as failed would make the summary lie.
@@ -190,14 +184,19 @@ def confirm_failures(
     A failed create that the fresh plan turns into an adoption (an account with that employee
     id appeared meanwhile, not made by us) did not land: it stays failed.
     """
-    still = set(still_planned)
-    still |= {"create_user:" + i.split(":", 1)[1] for i in still_planned if i.startswith("adopt_")}
+    still: set[str] = set()
+    adopting: set[str | None] = set()
+    for action in still_planned:
+        still.add(action.id)
+        if action.kind == "adopt_user":
+            adopting.add(action.employee_id)
     results = []
     for result in summary.results:
-        if not result.ok and result.action_id not in still:
-            result = ActionResult(
-                result.action_id, ok=True, detail=f"confirmed on re-read ({result.detail})"
-            )
+        needed = result.action_id in still or (
+            result.kind == "create_user" and result.employee_id in adopting
+        )
+        if not result.ok and not needed:
+            result = replace(result, ok=True, detail=f"confirmed on re-read ({result.detail})")
             journal.result(result)
         results.append(result)
     return replace(summary, results=tuple(results))
@@ -308,9 +307,7 @@ def _drop_dependents(
     blocked: list[ActionResult] = []
     for action in actions:
         if action.user_id is None and action.employee_id in failed_creates:
-            blocked.append(
-                ActionResult(action.id, ok=False, detail="not attempted: creating the user failed")
-            )
+            blocked.append(action.result(False, "not attempted: creating the user failed"))
         else:
             keep.append(action)
     return keep, blocked

@@ -36,7 +36,9 @@ class Backend(Protocol):
         people: dict[str, Person],
         org_units: dict[str, OrgUnit],
     ) -> list[ActionResult]:
-        """Carry out actions; one result per action, in order.
+        """Carry out actions; one result per action, in order, made by
+        ``Action.result`` (so it carries the action's kind and employee id); a ``create_user``
+        result also names the login the account is made with.
 
         The actions are split as :meth:`batches` splits them (a batch from it runs as one
         request where the server allows). ``people`` and ``org_units`` give the full desired

@@ -14,9 +14,11 @@ import html
 import itertools
 import os
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from reconciler.model import ActionResult, Person
 
 _STYLE = """
 body { font-family: sans-serif; margin: 1.5cm; }
@@ -43,6 +45,28 @@ CONSOLE_NOTE = (
     "Your one-time code is issued in Speakap's admin console: ask your manager or an "
     "administrator for it."
 )
+
+
+def invites_for(results: Iterable[ActionResult], people: Mapping[str, Person]) -> list[Invite]:
+    """A card for each printable-channel person an apply created, with the code Speakap issued
+    (None when it returned none)."""
+    entries = []
+    for result in results:
+        person = people.get(result.employee_id or "")
+        if not (result.ok and result.kind == "create_user" and person is not None):
+            continue
+        if person.invite_channel != "printable":
+            continue
+        entries.append(
+            Invite(
+                employee_id=person.employee_id,
+                name=person.display_name,
+                business_unit=person.business_unit or "(no business unit)",
+                login=result.login or person.employee_id,
+                code=result.invite_code,
+            )
+        )
+    return entries
 
 
 def write_invite_sheets(out_dir: Path, invites: Iterable[Invite]) -> list[Path]:

@@ -15,6 +15,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from reconciler.errors import SpeakapError
@@ -146,7 +147,7 @@ class ScimBackend:
         for indexes, unit_results in outcomes:
             for i, result in zip(indexes, unit_results, strict=True):
                 results[i] = result
-        return [r for r in results if r is not None]
+        return [self._with_login(r, people) for r in results if r is not None]
 
     def _run_concurrently(
         self,
@@ -168,13 +169,19 @@ class ScimBackend:
             raise failure
         return done
 
+    def _with_login(self, result: ActionResult, people: dict[str, Person]) -> ActionResult:
+        """A create's result names the login the account is (or was to be) made with."""
+        person = people.get(result.employee_id or "")
+        if result.kind != "create_user" or person is None:
+            return result
+        return replace(result, login=mapping.login_of(person, self.dialect))
+
     def _guarded(
         self, run: Callable[[], list[ActionResult]], indexes: list[int], actions: Sequence[Action]
     ) -> list[ActionResult]:
         if self._stop.is_set():
             return [
-                ActionResult(actions[i].id, False, "not attempted: authentication failed")
-                for i in indexes
+                actions[i].result(False, "not attempted: authentication failed") for i in indexes
             ]
         try:
             return run()
@@ -182,14 +189,14 @@ class ScimBackend:
             self._stop.set()
             raise
         except (SpeakapError, LookupError, ValueError) as err:
-            return [ActionResult(actions[i].id, False, _detail(err)) for i in indexes]
+            return [actions[i].result(False, _detail(err)) for i in indexes]
 
     def _single(
         self, action: Action, people: dict[str, Person], org_units: dict[str, OrgUnit]
     ) -> Callable[[], list[ActionResult]]:
         def run() -> list[ActionResult]:
             created, code = self._run(action, people, org_units)
-            return [ActionResult(action.id, True, created_id=created, invite_code=code)]
+            return [action.result(True, created_id=created, invite_code=code)]
 
         return run
 
@@ -293,12 +300,12 @@ class ScimBackend:
                 except (LookupError, SpeakapError) as err:
                     if isinstance(err, AuthenticationError):
                         raise
-                    results[action.id] = ActionResult(action.id, False, _detail(err))
+                    results[action.id] = action.result(False, _detail(err))
             if resolved:
                 try:
                     self._patch_members(actions[0].kind, group_id, [u for _, u in resolved])
                     for action, _ in resolved:
-                        results[action.id] = ActionResult(action.id, True)
+                        results[action.id] = action.result(True)
                 except InvalidRequestError:
                     for action, uid in resolved:
                         results[action.id] = self._one_member(action, group_id, uid)
@@ -309,11 +316,11 @@ class ScimBackend:
     def _one_member(self, action: Action, group_id: str, user_id: str) -> ActionResult:
         try:
             self._patch_members(action.kind, group_id, [user_id])
-            return ActionResult(action.id, True)
+            return action.result(True)
         except AuthenticationError:
             raise
         except SpeakapError as err:
-            return ActionResult(action.id, False, _detail(err))
+            return action.result(False, _detail(err))
 
     def _patch_members(self, kind: str, group_id: str, user_ids: list[str]) -> None:
         if kind == "add_membership":

@@ -41,8 +41,8 @@ def test_journal_records_results_and_a_torn_last_line_is_ignored(tmp_path: Path)
     path = tmp_path / "journal" / "p.jsonl"
     with Journal(path) as journal:
         journal.record("begin", plan="p")
-        journal.result(ActionResult("create_user:E1", ok=True, created_id="u1"))
-        journal.result(ActionResult("create_user:E2", ok=False, detail="409"))
+        journal.result(ActionResult("create_user:E1", ok=True, created_id="u1", kind="create_user"))
+        journal.result(ActionResult("create_user:E2", ok=False, detail="409", kind="create_user"))
     with path.open("a") as handle:
         handle.write('{"event": "done", "action": "create_user:E3"')  # killed mid-write
     assert done_actions(path) == {"create_user:E1"}

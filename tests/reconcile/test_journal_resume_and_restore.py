@@ -59,17 +59,21 @@ def test_a_resume_skips_what_every_unfinished_run_did_and_a_finished_run_forgets
     path = tmp_path / "p.jsonl"
     with Journal(path) as journal:
         journal.record("begin", plan="p")  # killed after A
-        journal.result(ActionResult("create_user:A", ok=True))
+        journal.result(ActionResult("create_user:A", ok=True, kind="create_user"))
         journal.record("begin", plan="p")  # the resume, killed after B
-        journal.result(ActionResult("create_user:B", ok=True))
+        journal.result(ActionResult("create_user:B", ok=True, kind="create_user"))
     assert done_actions(path) == {"create_user:A", "create_user:B"}
     with Journal(path) as journal:
         journal.record("begin", plan="p")  # the second resume finishes
-        journal.result(ActionResult("create_user:C", ok=True))
+        journal.result(ActionResult("create_user:C", ok=True, kind="create_user"))
         journal.record("end", ok=True)
-        journal.result(ActionResult("create_user:D", ok=True, detail="confirmed on re-read"))
+        journal.result(
+            ActionResult(
+                "create_user:D", ok=True, detail="confirmed on re-read", kind="create_user"
+            )
+        )
     assert done_actions(path) == set()
     with Journal(path) as journal:
         journal.record("begin", plan="p")  # a later run of the same plan, killed after E
-        journal.result(ActionResult("add_membership:E:sales", ok=True))
+        journal.result(ActionResult("add_membership:E:sales", ok=True, kind="add_membership"))
     assert done_actions(path) == {"add_membership:E:sales"}

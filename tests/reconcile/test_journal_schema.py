@@ -75,7 +75,7 @@ def test_a_resume_reads_past_a_damaged_line_and_a_torn_last_line(
     with path.open("a", encoding="utf-8") as handle:
         handle.write("####\n")
     with Journal(path) as journal:
-        journal.result(ActionResult(last, ok=True))
+        journal.result(ActionResult(last, ok=True, kind=reviewed["actions"][-1]["kind"]))
     with path.open("a", encoding="utf-8") as handle:
         handle.write('{"event": "done", "act')
     with caplog.at_level(logging.WARNING, logger="reconciler.reconcile.journal"):
@@ -114,7 +114,7 @@ def test_an_outage_leaves_failed_and_confirm_skipped_records_per_schema(
 def test_the_journal_schema_refuses_a_record_apply_never_writes(tmp_path: Path) -> None:
     path = tmp_path / "j.jsonl"
     with Journal(path) as journal:
-        journal.result(ActionResult("create_user:E1", ok=True, created_id="u1"))
+        journal.result(ActionResult("create_user:E1", ok=True, created_id="u1", kind="create_user"))
     (record,) = read_journal(path)
     assert errors("journal", record) == []
     assert errors("journal", {**record, "event": "finished"})
@@ -128,13 +128,13 @@ def test_a_damaged_middle_line_is_skipped_by_line_and_later_records_still_count(
     path = tmp_path / "journal" / "p.jsonl"
     with Journal(path) as journal:
         journal.record("begin", plan="p", actions=3, skipped=0)
-        journal.result(ActionResult("create_user:E1", ok=True, created_id="u1"))
+        journal.result(ActionResult("create_user:E1", ok=True, created_id="u1", kind="create_user"))
     with path.open("a", encoding="utf-8") as handle:
         handle.write("\x00\x00garbage from a bad disk\n")  # line 3
         handle.write('{"event": "done"}\n')  # line 4: done, but of what?
         handle.write("[1, 2]\n")  # line 5
     with Journal(path) as journal:
-        journal.result(ActionResult("create_user:E2", ok=True, created_id="u2"))
+        journal.result(ActionResult("create_user:E2", ok=True, created_id="u2", kind="create_user"))
     with path.open("a", encoding="utf-8") as handle:
         handle.write('{"event": "done", "action": "create_user:E3"')  # torn: killed mid-write
     with caplog.at_level(logging.WARNING, logger="reconciler.reconcile.journal"):
@@ -162,7 +162,11 @@ def test_a_journal_cut_anywhere_by_a_kill_reads_as_its_complete_lines(
     with Journal(path) as journal:
         journal.record("begin", plan="p", actions=len(outcomes), skipped=0)
         for i, ok in enumerate(outcomes):
-            journal.result(ActionResult(f"create_user:E{i}", ok=ok, detail="" if ok else "409"))
+            journal.result(
+                ActionResult(
+                    f"create_user:E{i}", ok=ok, detail="" if ok else "409", kind="create_user"
+                )
+            )
     data = path.read_bytes()
     kept = data[: int(len(data) * cut)]
     path.write_bytes(kept)

@@ -175,7 +175,9 @@ def test_a_second_run_never_overwrites_an_earlier_sheet(tmp_path: Path) -> None:
     for path in (one, two):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert "AAAA-BBBB" not in repr(first)
-    assert "AAAA-BBBB" not in repr(ActionResult("create_user:P1", True, invite_code="AAAA-BBBB"))
+    assert "AAAA-BBBB" not in repr(
+        ActionResult("create_user:P1", True, invite_code="AAAA-BBBB", kind="create_user")
+    )
 
 
 def test_a_code_is_escaped_on_the_sheet(tmp_path: Path) -> None:

@@ -1,0 +1,302 @@
+"""The plan and apply use cases: what ``speakap-sync plan`` and ``apply`` do, minus the terminal.
+
+``plan(request)``:
+
+1. Open the inputs: load the connection settings; read the desired state while the live
+   snapshot is fetched (the fetch waits on the network most of the time); read the
+   last-applied desired state from git.
+2. Compute the plan (``compute_plan``, pure), labelled with the desired state's commit, or
+   with none when the state folder holds uncommitted changes (it is then no commit's plan).
+3. Write plan.json and plan.md into ``out`` and return a ``PlanOutcome``. A plan that a
+   safety guard blocks is written too, so reviewers see why; ``raise_if_blocked`` refuses it.
+
+``apply(request, confirm=..., progress=..., notify=...)``:
+
+1. Read the reviewed plan.json when one is given; its ``allow_mass_changes`` carries over.
+2. Take the network's apply lock: one apply per network at a time.
+3. Open the inputs and compute a fresh plan, as in ``plan`` steps 1 and 2.
+4. Approve the fresh plan: against a reviewed plan, refuse it when stale (``BlockedError``:
+   actions or values the reviewers did not see); without one, show it to ``confirm`` and stop
+   (``ApplyDeclined``) when it says no.
+5. Refuse a plan that a safety guard blocks (``BlockedError``).
+6. Execute the fresh plan, journaled under the reviewed plan's id, so a rerun after a crash
+   skips what the journal records as done; ``progress`` sees each phase advance.
+7. When actions failed, re-read live state: a failure that a fresh plan no longer needs did
+   land. When the re-read fails too, the summary says its failures are unconfirmed.
+8. Write the printable invite sheets of the accounts created, also when the run is stopped
+   part-way (their one-time codes cannot be read back from Speakap).
+9. Move the last-applied tag to the applied commit when everything landed and the state
+   folder is clean. A refused push is kept in the outcome, not raised, so the summary survives.
+10. Write ``out/summary.json`` (whole or not at all) and return an ``ApplyOutcome``.
+
+Errors are typed ``SyncError`` values; asking and printing belong to the caller.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reconciler.desired import last_applied
+from reconciler.errors import ApplyDeclined, BlockedError, SyncError
+from reconciler.model import ActionResult, DesiredState
+from reconciler.reconcile import invites, plan_json, views
+from reconciler.reconcile.apply import (
+    ApplyOptions,
+    ApplySummary,
+    Progress,
+    apply_plan,
+    check_stale,
+    confirm_failures,
+)
+from reconciler.reconcile.backend import Backend
+from reconciler.reconcile.journal import Journal, done_actions, plan_id
+from reconciler.reconcile.lock import ApplyLock, network_lock_path
+from reconciler.reconcile.plan import Plan, PlanOptions, compute_plan
+
+if TYPE_CHECKING:
+    from reconciler.speakap.settings import ConnectionSettings
+
+Notify = Callable[[str], None]  # one line for the operator while the run goes on
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRequest:
+    state_dir: Path
+    out: Path  # where plan.json and plan.md go
+    allow_mass_changes: bool = False  # override the safety guards (recorded in the plan)
+    show_pii: bool = False  # emails and phones unmasked in plan.md
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOutcome:
+    plan: Plan
+    names: Mapping[str, str]  # employee id -> display name, leavers included (for views)
+    written: tuple[Path, ...] = ()  # plan.json and plan.md
+
+    def raise_if_blocked(self) -> None:
+        message = self.plan.blocked_message()
+        if message:
+            raise BlockedError(message)
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyRequest:
+    state_dir: Path
+    out: Path  # the journal, the invite sheets and summary.json go here
+    plan_file: Path | None = None  # the reviewed plan.json; None: apply what is planned now
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyOutcome:
+    plan: Plan  # the fresh plan that was carried out
+    summary: ApplySummary
+    summary_file: Path
+    invite_sheets: tuple[Path, ...] = ()
+    invites_with_code: int = 0
+    invites_without_code: int = 0  # their sheets send people to Speakap's admin console
+    last_applied_moved: bool = False
+    not_moved: SyncError | None = field(default=None, compare=False)  # why the tag stayed
+
+    @property
+    def ok(self) -> bool:
+        return self.summary.ok and self.not_moved is None
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``out/summary.json`` holds (and ``apply --output json`` prints)."""
+        return self.summary.to_json() | {
+            "last_applied_moved": self.last_applied_moved,
+            "invite_sheets": [str(p) for p in self.invite_sheets],
+            "printable_invites": {
+                "with_code": self.invites_with_code,
+                "code_in_admin_console": self.invites_without_code,
+            },
+        }
+
+
+def plan(request: PlanRequest) -> PlanOutcome:
+    """Compute the plan and write plan.json and plan.md (see the module's steps)."""
+    with _opened(request.state_dir, PlanOptions(request.allow_mass_changes)) as inputs:
+        pass  # the plan is computed: the connection is no longer needed
+    names = inputs.names()
+    written = views.write_plan(inputs.plan, request.out, show_pii=request.show_pii, names=names)
+    return PlanOutcome(inputs.plan, names, written)
+
+
+def apply(
+    request: ApplyRequest,
+    *,
+    confirm: Callable[[PlanOutcome], bool] | None = None,
+    progress: Progress | None = None,
+    notify: Notify | None = None,
+) -> ApplyOutcome:
+    """Carry out the plan against live Speakap, resumably (see the module's steps).
+
+    ``confirm`` sees a plan nobody reviewed (no ``plan_file``) before anything is checked or
+    done, blocked or empty ones included, so it can show them; its answer counts for a plan
+    with changes that no guard blocks. Without ``confirm`` such a plan is applied.
+    """
+    notify = notify or _silent
+    reviewed = plan_json.read_plan(request.plan_file) if request.plan_file else None
+    options = PlanOptions(reviewed.allow_mass_changes if reviewed else False)
+    settings = _settings(request.state_dir)
+    with (
+        ApplyLock(network_lock_path(settings.base_url)),
+        _opened(request.state_dir, options, settings) as inputs,
+    ):
+        _approve(inputs, reviewed, confirm)
+        summary = _execute(inputs, reviewed or inputs.plan, request.out, progress, notify)
+    return _finish(inputs, summary, request.out)
+
+
+# -- the steps ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    state_dir: Path
+    desired: DesiredState
+    backend: Backend
+    plan: Plan
+    settings: ConnectionSettings
+    last_applied: DesiredState | None = None
+
+    def names(self) -> Mapping[str, str]:
+        """Display names for the reviewer's view, leavers (only in last-applied) included."""
+        last = self.last_applied.people if self.last_applied else ()
+        return views.names_of(itertools.chain(last, self.desired.people))
+
+
+def _settings(state_dir: Path) -> ConnectionSettings:
+    from reconciler.speakap.settings import ConnectionSettings
+
+    return ConnectionSettings.load(state_dir)
+
+
+@contextmanager
+def _opened(
+    state_dir: Path, options: PlanOptions, settings: ConnectionSettings | None = None
+) -> Iterator[_Inputs]:
+    """The inputs of a plan run, with the backend's connection open for the block."""
+    from reconciler.desired.state import read_state
+    from reconciler.speakap.settings import open_backend
+
+    settings = settings or _settings(state_dir)
+    backend = open_backend(settings)
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            fetching = pool.submit(backend.fetch_snapshot)
+            desired = read_state(state_dir)
+            last = last_applied.read_last_applied(state_dir)
+            live = fetching.result()
+        computed = compute_plan(desired, live, last, options=options)
+        dirty = last_applied.is_dirty(state_dir)
+        commit = None if dirty else last_applied.desired_commit(state_dir)
+        computed = replace(computed, desired_commit=commit)
+        yield _Inputs(state_dir, desired, backend, computed, settings, last)
+    finally:
+        backend.close()
+
+
+def _approve(
+    inputs: _Inputs, reviewed: Plan | None, confirm: Callable[[PlanOutcome], bool] | None
+) -> None:
+    current = PlanOutcome(inputs.plan, inputs.names())
+    approved = True
+    if reviewed is not None:
+        check_stale(reviewed, inputs.plan)
+    elif confirm is not None:
+        approved = confirm(current)
+    current.raise_if_blocked()
+    if not approved and inputs.plan.has_changes:
+        raise ApplyDeclined("aborted: nothing was applied")
+
+
+def _execute(
+    inputs: _Inputs, reviewed: Plan, out: Path, progress: Progress | None, notify: Notify
+) -> ApplySummary:
+    pid = plan_id(reviewed.ids(), reviewed.desired_commit)
+    path = out / "journal" / f"{pid}.jsonl"
+    done = frozenset(done_actions(path) & inputs.plan.ids())
+    options = ApplyOptions(concurrency=inputs.settings.concurrency)
+    finished: list[ActionResult] = []
+    with Journal(path) as journal:
+        try:
+            summary = apply_plan(
+                inputs.plan,
+                inputs.backend,
+                inputs.desired,
+                journal,
+                done=done,
+                options=options,
+                progress=progress,
+                plan_id=pid,
+                on_result=finished.append,
+            )
+            if not summary.ok:  # a failure may have landed after all: look again
+                summary = _confirm(inputs, summary, journal, notify)
+        except BaseException:
+            # Stopped (authentication, interrupt): the accounts created so far keep their
+            # one-time codes on a sheet, as these cannot be read back from Speakap.
+            for sheet in invites.write_invite_sheets(out, _invites(inputs, finished)):
+                notify(f"printable invites: {sheet}")
+            raise
+    return summary
+
+
+def _confirm(
+    inputs: _Inputs, summary: ApplySummary, journal: Journal, notify: Notify
+) -> ApplySummary:
+    """Re-read live state to confirm failures; when that read fails too, report the summary
+    as it stands (marked unconfirmed) rather than lose it."""
+    try:
+        live = inputs.backend.fetch_snapshot()
+    except SyncError as error:
+        journal.record("confirm_skipped", reason=str(error))
+        notify(f"could not re-read live state to confirm the failures: {error}")
+        return replace(summary, failures_confirmed=False)
+    last = last_applied.read_last_applied(inputs.state_dir)
+    fresh = compute_plan(inputs.desired, live, last)
+    return confirm_failures(summary, fresh.actions, journal)
+
+
+def _invites(inputs: _Inputs, results: Sequence[ActionResult]) -> list[invites.Invite]:
+    return invites.invites_for(results, inputs.desired.people_by_id())
+
+
+def _finish(inputs: _Inputs, summary: ApplySummary, out: Path) -> ApplyOutcome:
+    entries = _invites(inputs, summary.results)
+    sheets = invites.write_invite_sheets(out, entries)
+    moved = False
+    not_moved: SyncError | None = None
+    commit = inputs.plan.desired_commit
+    if summary.ok and commit and not last_applied.is_dirty(inputs.state_dir):
+        try:
+            last_applied.mark_applied(inputs.state_dir, commit)
+            moved = True
+        except SyncError as error:  # e.g. the push to origin was refused
+            not_moved = error
+    with_code = sum(1 for e in entries if e.code)
+    outcome = ApplyOutcome(
+        plan=inputs.plan,
+        summary=summary,
+        summary_file=out / "summary.json",
+        invite_sheets=tuple(sheets),
+        invites_with_code=with_code,
+        invites_without_code=len(entries) - with_code,
+        last_applied_moved=moved,
+        not_moved=not_moved,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    plan_json.atomic_write(outcome.summary_file, json.dumps(outcome.to_json(), indent=1) + "\n")
+    return outcome
+
+
+def _silent(_line: str) -> None:
+    return None

@@ -302,13 +302,14 @@ def _patch(http: httpx.Client, group_id: str, op: str, path: str, value: Any) ->
 
 def _check_hand_edits(plan_json: Path, edits: list[HandEdit], console: Console) -> None:
     """Say what the day-2 plan does with the hand edits: keep the added, restore the removed."""
-    actions = {a["id"] for a in json.loads(plan_json.read_text(encoding="utf-8"))["actions"]}
+    actions = json.loads(plan_json.read_text(encoding="utf-8"))["actions"]
+    planned = {(a["kind"], a["employee_id"], a["org_unit"]) for a in actions}
     for edit in edits:
         if edit.kind == "added":
-            gone = f"remove_membership:{edit.employee_id}:{edit.org_unit}" in actions
+            gone = ("remove_membership", edit.employee_id, edit.org_unit) in planned
             verdict = "[red]removed[/red]" if gone else "[green]kept[/green] (not the sync's)"
         else:
-            back = f"add_membership:{edit.employee_id}:{edit.org_unit}" in actions
+            back = ("add_membership", edit.employee_id, edit.org_unit) in planned
             verdict = "[green]put back[/green] (the sync manages it)" if back else "[red]lost[/red]"
         console.print(
             f"hand-made change: {edit.employee_id} {edit.kind} {edit.org_unit} -> {verdict}",

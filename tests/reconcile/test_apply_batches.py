@@ -35,7 +35,7 @@ class PairingBackend:
     ) -> list[ActionResult]:
         with self._lock:
             self.calls.append([a.id for a in actions])
-        return [ActionResult(a.id, True) for a in actions]
+        return [a.result(True) for a in actions]
 
 
 def test_apply_sends_the_backend_exactly_the_batches_it_made(tmp_path: Path) -> None:

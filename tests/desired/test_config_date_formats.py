@@ -1,6 +1,6 @@
-"""Review: a date format strptime cannot use (a typo such as %Q, a stray %) is a configuration
-error naming source.yaml's line, instead of every row failing as 'invalid start_date' (all new
-people rejected, everyone known quarantined) with no word about the real cause."""
+"""A date format strptime cannot use (a typo such as %Q, a stray %) is a configuration error
+naming source.yaml's line, not every row failing as 'invalid start_date' (all new people
+rejected, everyone known quarantined) with no word about the real cause."""
 
 from __future__ import annotations
 

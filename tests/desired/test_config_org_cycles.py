@@ -1,6 +1,6 @@
-"""Review: org units whose parents go round in a circle (a region under its own store, a unit
-that is its own parent) are a configuration error naming the unit, like any other bad parent,
-instead of a hierarchy that no Speakap network can hold."""
+"""Org units whose parents go round in a circle (a region under its own store, a unit that is
+its own parent) are a configuration error naming the unit, like any other bad parent: no
+Speakap network can hold such a hierarchy."""
 
 from __future__ import annotations
 

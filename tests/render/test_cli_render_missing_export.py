@@ -1,4 +1,4 @@
-"""Review: the commonest slip, a mistyped export path, is one error line, not a traceback."""
+"""The commonest slip, a mistyped export path, is one error line, not a traceback."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Review: a --report path that cannot be a directory is refused before anything is written,
-in one error line, instead of a traceback after users/ was already replaced."""
+"""A --report path that cannot be a directory is refused in one error line before anything
+is written: users/ stays as it was, and no traceback."""
 
 from __future__ import annotations
 

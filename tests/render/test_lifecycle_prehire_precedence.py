@@ -1,7 +1,7 @@
-"""Review: a row starting after today is a pre-hire even when its data is bad. Bad data used to
-take precedence: a future hire without contact data was 'rejected', and a bad future-dated extra
-contract quarantined a person whose current contract is fine. A future row is not rendered, so
-its data problem is only a warning (it is checked again on the start date)."""
+"""A row starting after today is a pre-hire even when its data is bad: a future hire without
+contact data is not rejected, and a bad future-dated extra contract does not quarantine a person
+whose current contract is fine. A future row is not rendered, so its data problem is only a
+warning (it is checked again on the start date)."""
 
 from __future__ import annotations
 

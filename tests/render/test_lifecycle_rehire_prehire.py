@@ -1,8 +1,7 @@
-"""Review: a leaver inside the grace period rehired with a future start date was not listed as
-a pre-hire, and when the grace period ran out before the start date they were dropped (the
-account deleted or anonymized) only to be created anew on the start date. They are listed as a
-pre-hire and stay suspended, the same account, until the start date, even past the grace
-period; then they are reactivated."""
+"""A leaver inside the grace period rehired with a future start date is listed as a pre-hire
+and stays suspended, the same account, until the start date, even when the grace period ends
+first (never dropped, deleted or anonymized, and created anew); on the start date they are
+reactivated."""
 
 from __future__ import annotations
 

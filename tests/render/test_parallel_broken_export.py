@@ -1,4 +1,4 @@
-"""Review: a broken export fails as fast in the parallel render as in the serial one."""
+"""A broken export fails as fast in the parallel render as in the serial one."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Review: a render worker that dies without answering (killed by the kernel's OOM killer, a
-signal) is one error saying so, not an EOFError traceback; nothing is written."""
+"""A render worker that dies without answering (killed by the kernel's OOM killer, a signal)
+is one error saying so, never an EOFError traceback; nothing is written."""
 
 from __future__ import annotations
 

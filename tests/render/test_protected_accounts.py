@@ -1,5 +1,5 @@
-"""Review: a protected entry written as people write it (capitals in an email, spaces around an
-id) protects the person in render as it does in plan, which compares case-insensitively."""
+"""A protected entry written as people write it (capitals in an email, spaces around an id)
+protects the person in render as it does in plan, which compares case-insensitively."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""Review: `render` replaced users/ wholesale, so any file there that is not a shard (a
-`.gitkeep` keeping the empty folder in git, a README for the HR team) was deleted on every
-render. Only the shards (users/*.yaml) are the render's; other files are kept as they were.
-A `.gitkeep` also sent every large render to the slow serial path."""
+"""Only the shards (users/*.yaml) belong to the render: any other file in users/ (a
+`.gitkeep` keeping the empty folder in git, a README for the HR team) is kept as it was, and a
+`.gitkeep` does not send a large render to the slow serial path."""
 
 from __future__ import annotations
 

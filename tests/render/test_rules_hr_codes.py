@@ -1,6 +1,6 @@
-"""Review: an HR code written unquoted in org-units.yaml keeps its leading zeros. YAML reads
-``hr_codes: [0100]`` as the integer 100; the lookup must still find the unit for the export's
-"0100", as written, instead of rejecting everyone in that department as an unmapped code."""
+"""An HR code written unquoted in org-units.yaml keeps its leading zeros. YAML reads
+``hr_codes: [0100]`` as the integer 100; the lookup still finds the unit for the export's
+"0100", as written, so nobody in that department is rejected as an unmapped code."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Review: a CSV that is mostly UTF-8 but holds one stray cp1252 byte (an export pasted together
-from two tools) used to be read entirely as cp1252, garbling every accented UTF-8 name silently
-("Zoë" became "ZoÃ«"). It is refused naming the line of the first invalid byte; pure cp1252 and
-pure UTF-8 (with or without BOM) are still read."""
+"""A CSV that is mostly UTF-8 but holds one stray cp1252 byte (an export pasted together from
+two tools) is refused naming the line of the first invalid byte, never read entirely as cp1252
+with every accented UTF-8 name garbled ("Zoë" as "ZoÃ«"); pure cp1252 and pure UTF-8 (with or
+without BOM) are read."""
 
 from __future__ import annotations
 

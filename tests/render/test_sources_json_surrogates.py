@@ -1,6 +1,6 @@
-"""Review: a JSON export whose text was cut inside a surrogate pair (a JavaScript export that
-truncated a name in the middle of an emoji writes "\\ud83d" alone) is bad data on that record,
-not a UnicodeEncodeError traceback when the users shards are written."""
+"""A JSON export whose text is cut inside a surrogate pair (a JavaScript export that truncated
+a name in the middle of an emoji writes "\\ud83d" alone) is bad data on that record, never a
+UnicodeEncodeError traceback when the users shards are written."""
 
 from __future__ import annotations
 

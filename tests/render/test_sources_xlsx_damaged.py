@@ -1,5 +1,5 @@
-"""Review: a workbook damaged after its header (a download cut short, a sheet truncated inside
-the zip) is one error naming the file, never a parser traceback halfway through the render."""
+"""A workbook damaged after its header (a download cut short, a sheet truncated inside the
+zip) is one error naming the file, never a parser traceback halfway through the render."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Review: a workbook with one header twice is refused naming the column, as a CSV is, instead
-of the later column silently winning (two "E-mail" columns: private and work address)."""
+"""A workbook with one header twice is refused naming the column, as a CSV is; the later
+column never silently wins (two "E-mail" columns: private and work address)."""
 
 from __future__ import annotations
 

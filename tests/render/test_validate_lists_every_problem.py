@@ -1,5 +1,5 @@
-"""Review: `speakap-sync validate` stopped at the first duplicate employee id (reading the state
-raised), hiding every other problem; the README promises every problem listed, exit 1."""
+"""`speakap-sync validate` lists every problem and exits 1: a duplicate employee id is one
+problem among the others, not the end of the check."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The simulator passes scim2-tester's checks for every feature it announces.
 
 Announced (ServiceProviderConfig): patch, filter (maxResults = max page size), etag; not bulk,
-sort or changePassword, which scim2-tester then does not check. The README lists the tags.
+sort or changePassword, which scim2-tester then does not check. docs/speakap-dialect.md lists
+the tags.
 """
 
 from __future__ import annotations

@@ -69,7 +69,8 @@ def test_lock_of_a_killed_process_is_released(tmp_path: Path) -> None:
     code = (
         "import sys, time; from pathlib import Path\n"
         "from reconciler.reconcile.lock import ApplyLock\n"
-        f"ApplyLock(Path({str(lock_path)!r})).acquire(); print('held', flush=True); time.sleep(60)"
+        f"with ApplyLock(Path({str(lock_path)!r})):\n"
+        "    print('held', flush=True); time.sleep(60)"
     )
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert child.stdout is not None and child.stdout.readline().strip() == "held"

@@ -152,8 +152,9 @@ class ApplyLock:
         )
 
     def _symlink_error(self, link: Path) -> StateError:
+        what = "it" if link == self.path else f"its folder {link}"
         return StateError(
-            f"refusing the apply lock: {link} is a symbolic link (a lock is never followed "
+            f"refusing the apply lock: {what} is a symbolic link (a lock is never followed "
             "through one); remove the link",
             file=self.path,
         )

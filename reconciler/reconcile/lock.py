@@ -76,7 +76,13 @@ def network_lock_path(base_url: str) -> Path:
     checkout, so two clones of one desired-state repository still exclude each other.
     """
     digest = hashlib.sha256(canonical_network_url(base_url).encode()).hexdigest()[:16]
-    root = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / "speakap-sync"
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime:
+        root = Path(runtime) / "speakap-sync"
+    else:  # a shared folder: one subfolder per user, so no other user can squat on ours
+        getuid = getattr(os, "getuid", None)
+        suffix = f"-{getuid()}" if getuid is not None else ""
+        root = Path(tempfile.gettempdir()) / f"speakap-sync{suffix}"
     return root / f"apply-{digest}.lock"
 
 
@@ -128,7 +134,8 @@ class ApplyLock:
         self._lock = None
 
     def _make_folder(self) -> None:
-        """The lock's folder, made private if new; refused if it is a link or another user's."""
+        """The lock's folder, private to its user (mode 0700, also when it existed before);
+        refused if it is a link or another user's."""
         folder = self.path.parent
         if os.path.islink(folder):
             raise self._symlink_error(folder)
@@ -140,11 +147,32 @@ class ApplyLock:
         if stat.S_ISLNK(status.st_mode):
             raise self._symlink_error(folder)
         getuid = getattr(os, "getuid", None)  # POSIX only; Windows folders have ACLs instead
-        if getuid is not None and status.st_uid != getuid():
+        if getuid is None:
+            return
+        if status.st_uid != getuid():
             raise StateError(
                 f"the apply lock's folder {folder} belongs to another user; {_FIX}",
                 file=self.path,
             )
+        if stat.S_IMODE(status.st_mode) != 0o700:  # e.g. made by an older version, or by hand
+            self._make_private(folder)
+
+    def _make_private(self, folder: Path) -> None:
+        """chmod 0700 through a descriptor opened without following a link (no race with a
+        link swapped in after the checks)."""
+        flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW
+        try:
+            fd = os.open(folder, flags)
+        except OSError as err:
+            if err.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise self._symlink_error(folder) from None
+            raise self._cannot_make(err) from None
+        try:
+            os.fchmod(fd, 0o700)
+        except OSError as err:
+            raise self._cannot_make(err) from None
+        finally:
+            os.close(fd)
 
     def _cannot_make(self, err: OSError) -> StateError:
         return StateError(

@@ -162,3 +162,30 @@ def test_a_new_lock_folder_is_private_to_its_user(tmp_path: Path) -> None:
     folder = tmp_path / "speakap-sync"
     with ApplyLock(folder / "apply.lock"):
         assert folder.stat().st_mode & 0o077 == 0
+
+
+def test_a_lock_folder_open_to_others_is_made_private_before_the_lock_is_taken(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "speakap-sync"
+    folder.mkdir()
+    folder.chmod(0o777)
+    with ApplyLock(folder / "apply.lock"):
+        assert folder.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_new_lock_folder_is_private_whatever_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0)
+    try:
+        with ApplyLock(tmp_path / "a" / "speakap-sync" / "apply.lock"):
+            assert (tmp_path / "a" / "speakap-sync").stat().st_mode & 0o777 == 0o700
+    finally:
+        os.umask(old)
+
+
+def test_without_a_runtime_folder_each_user_locks_in_a_folder_of_their_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    folder = network_lock_path("https://acme.speakap.io/scim/v2").parent
+    assert folder.name == f"speakap-sync-{os.getuid()}"

@@ -8,6 +8,12 @@ Knobs (:class:`Knobs`, changeable while running): latency per request, a rate li
 with 429 + Retry-After, a fault rate (a 500 before the request is processed; or, after it is
 processed, a response delayed past the client's timeout or a dropped connection, the cases
 where a client cannot know whether its POST landed), and the maximum page size.
+
+Hostile clients: a request is authenticated before its body is read (a refused one is answered
+at once and its connection closed, the body never read); a body larger than ``max_body_bytes``
+is refused with 413, a missing, negative, non-numeric or contradictory ``Content-Length`` on a
+body with 400 (411 for a chunked body); a connection that sends nothing for ``idle_timeout``
+seconds is closed.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import hmac
 import json
 import random
+import re
 import socket
 import threading
 import time
@@ -41,6 +48,8 @@ class Knobs:
     fault_delay: float = 2.0  # how long a "timeout" fault holds the response
     max_page_size: int = 1000
     faults: tuple[str, ...] = ("500", "timeout", "drop")
+    max_body_bytes: int = 4 * 1024 * 1024  # larger request bodies are refused (413)
+    idle_timeout: float = 30.0  # seconds a connection may send nothing before it is closed
 
 
 @dataclass(slots=True)
@@ -109,6 +118,7 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def setup(self) -> None:
+        self.timeout = self.server.knobs.idle_timeout  # every read and write of the connection
         super().setup()
         # Small responses must not wait for a delayed ACK (Nagle): 40 ms per request otherwise.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -134,14 +144,15 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         path = unquote(url.path).rstrip("/")
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
         if not self._authorized():
-            self._send(
+            self._refuse(
                 401,
-                _error(401, "a valid bearer token is required"),
+                "a valid bearer token is required",
                 {"WWW-Authenticate": 'Bearer realm="speakap-simulator"'},
             )
+            return
+        raw = self._read_body()
+        if raw is None:
             return
         if path.startswith("/_sim"):
             self._admin(method, path, query, raw)
@@ -150,6 +161,30 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, _error(404, f"no such endpoint {path}"))
             return
         self._scim(method, path[len(SCIM_PREFIX) :], query, raw)
+
+    def _read_body(self) -> bytes | None:
+        """The request body, or None when it was refused (the answer is sent)."""
+        if self.headers.get("Transfer-Encoding"):
+            self._refuse(411, "a request body needs a Content-Length (no chunked bodies)")
+            return None
+        lengths = {v.strip() for v in self.headers.get_all("Content-Length") or ()}
+        if not lengths:
+            return b""
+        if len(lengths) > 1 or not _LENGTH.fullmatch(next(iter(lengths))):
+            self._refuse(400, "Content-Length must be one non-negative integer")
+            return None
+        length = int(next(iter(lengths)))
+        if length > self.server.knobs.max_body_bytes:
+            limit = self.server.knobs.max_body_bytes
+            self._refuse(413, f"the request body is over {limit} bytes")
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _refuse(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+        """Answer without reading the body, and close: what the client sent next on this
+        connection (that body) is never taken for a request."""
+        self.close_connection = True
+        self._send(status, _error(status, detail), {"Connection": "close", **(headers or {})})
 
     def _authorized(self) -> bool:
         header = self.headers.get("Authorization", "")
@@ -396,6 +431,7 @@ def _seconds(value: float) -> str:
 
 
 _ALWAYS = frozenset({"id", "schemas", "meta"})
+_LENGTH = re.compile(r"[0-9]{1,15}")
 
 
 def _project(resource: Json, query: dict[str, str]) -> Json:

@@ -118,8 +118,9 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def setup(self) -> None:
-        self.timeout = self.server.knobs.idle_timeout  # every read and write of the connection
         super().setup()
+        # every read and write of the connection: a silent client is dropped after this long
+        self.connection.settimeout(self.server.knobs.idle_timeout)
         # Small responses must not wait for a delayed ACK (Nagle): 40 ms per request otherwise.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 

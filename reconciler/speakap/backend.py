@@ -327,7 +327,8 @@ class ScimBackend:
             ops = mapping.member_add_operations(user_ids)
         else:
             ops = mapping.member_remove_operations(user_ids)
-        self.client.patch(GROUPS, group_id, ops)
+        # the answer would otherwise carry the group's whole member list, on every PATCH
+        self.client.patch(GROUPS, group_id, ops, excluded_attributes="members")
 
     # -- resolving ids -----------------------------------------------------------------------
 

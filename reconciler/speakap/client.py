@@ -350,9 +350,15 @@ class ScimClient:
         operations: Iterable[Mapping[str, Any]],
         *,
         etag: str | None = None,
+        excluded_attributes: str | None = None,
     ) -> Json | None:
+        """PATCH a resource; ``excluded_attributes`` (e.g. ``members``) keeps those out of the
+        answer (RFC 7644 3.5.2), so a big group's member list does not travel back."""
         body = {"schemas": [PATCH_SCHEMA], "Operations": list(operations)}
-        response = self._request("PATCH", f"{endpoint}/{resource_id}", body=body, etag=etag)
+        params = {"excludedAttributes": excluded_attributes} if excluded_attributes else None
+        response = self._request(
+            "PATCH", f"{endpoint}/{resource_id}", params=params, body=body, etag=etag
+        )
         return self._json(response) if response.content else None
 
     def delete(self, endpoint: str, resource_id: str, *, etag: str | None = None) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.model import Action, ActionKind, Person
@@ -39,6 +39,7 @@ def offline_backend(batch_size: int) -> ScimBackend:
     return ScimBackend(client, Dialect(batch_size=batch_size))
 
 
+@settings(deadline=None)  # each example opens an httpx client: slow on a loaded machine
 @given(action_lists(), st.integers(1, 5))
 def test_batches_hold_each_action_once_and_never_mix_groups_kinds_or_exceed_the_size(
     actions: list[Action], batch_size: int

@@ -219,6 +219,11 @@ ActionKind = Literal[
 ACTION_KINDS: tuple[ActionKind, ...] = get_args(ActionKind)
 # The kinds that take an account away (the offboard guard counts them; protection stops them).
 OFFBOARD_KINDS: tuple[ActionKind, ...] = ("suspend_user", "delete_user", "anonymize_user")
+# Why an action exists: ``hr`` the HR export changed; ``rules`` the mapping rules or org units
+# changed; ``policy`` the network policy decided (grace period over); ``drift`` Speakap was
+# changed by hand (a membership removed, a field edited, an account suspended or deleted).
+ActionCause = Literal["hr", "rules", "policy", "drift"]
+ACTION_CAUSES: tuple[ActionCause, ...] = get_args(ActionCause)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +233,7 @@ class Action:
     ``id`` is stable across plan runs for the same intent (``kind:employee_id[:org_key]``,
     ``create_org_unit:key`` or ``update_org_unit:key``), so apply can compare a recomputed
     plan with the reviewed one.
+    ``cause`` says why the action exists (see ``ActionCause``); ``reason`` says it in words.
     ``before``/``after`` hold only the fields that change (full profile on create).
     ``user_id``/``group_id`` are the live ids when known at plan time (None for objects that
     apply creates first).
@@ -242,6 +248,7 @@ class Action:
     before: Mapping[str, Any] | None = None
     after: Mapping[str, Any] | None = None
     reason: str = ""
+    cause: ActionCause = "hr"
 
     def result(
         self,

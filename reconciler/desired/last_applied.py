@@ -11,6 +11,7 @@ from pathlib import Path
 
 import git
 
+from reconciler.desired.config import ORG_UNITS_FILE, RULES_FILE
 from reconciler.errors import StateError
 from reconciler.model import DesiredState
 
@@ -69,6 +70,30 @@ def read_last_applied(state_dir: Path, ref: str = LAST_APPLIED_REF) -> DesiredSt
 
     state: DesiredState = read_state_files(files, f"{ref} ({commit.hexsha[:12]})")
     return state
+
+
+def rules_changed(state_dir: Path, ref: str = LAST_APPLIED_REF) -> bool:
+    """Whether rules.yaml or org-units.yaml differ from their text at ``ref``. False without a
+    repository or a ``ref``: a first run owes its changes to the export."""
+    repo = _repo(state_dir)
+    if repo is None:
+        return False
+    try:
+        commit = repo.commit(f"refs/tags/{ref}")
+    except (git.BadName, ValueError):
+        return False
+    rel = _relative(state_dir, repo)
+    for name in (RULES_FILE, ORG_UNITS_FILE):
+        try:
+            blob = commit.tree / (f"{rel}/{name}" if rel else name)
+            then: bytes | None = blob.data_stream.read()
+        except KeyError:
+            then = None
+        path = state_dir / name
+        now = path.read_bytes() if path.is_file() else None
+        if then != now:
+            return True
+    return False
 
 
 def mark_applied(state_dir: Path, commit: str, ref: str = LAST_APPLIED_REF) -> bool:

@@ -14,6 +14,10 @@ Pure: desired state, live snapshot and last-applied desired state in, a ``Plan``
   declared key gets its name, parent and (when declared) visibility updated. A kind cannot
   change in Speakap, so a declared kind that differs from the live one is a ConfigError. Groups
   without a key are never touched; keyed groups no longer declared are reported, never deleted.
+- Every action carries a cause. What desired changed since the last apply is ``hr`` (or
+  ``rules`` when the rules or org units changed and the person's own HR fields did not); what
+  live lost or changed while desired and last-applied agree is ``drift`` (Speakap changed by
+  hand); deletion after the grace period is ``policy``. Without last-applied nothing is drift.
 """
 
 from __future__ import annotations
@@ -27,9 +31,11 @@ from deepdiff import DeepDiff
 
 from reconciler.errors import ConfigError
 from reconciler.model import (
+    ACTION_CAUSES,
     ACTION_KINDS,
     PROFILE_FIELDS,
     Action,
+    ActionCause,
     ActionKind,
     DesiredState,
     LiveGroup,
@@ -52,11 +58,27 @@ PHASES: tuple[tuple[str, tuple[ActionKind, ...]], ...] = (
     ("deletions", ("delete_user", "anonymize_user")),
 )
 _KIND_RANK = {kind: i for i, (_, kinds) in enumerate(PHASES) for kind in kinds}
+# The person fields HR gives directly; the others (job title, units, memberships, channel) may
+# come from the rules.
+_HR_FIELDS = (
+    "given_name",
+    "infix",
+    "family_name",
+    "email",
+    "phone",
+    "language",
+    "status",
+    "start_date",
+    "end_date",
+)
 
 
 @dataclass(frozen=True, slots=True)
 class PlanOptions:
     allow_mass_changes: bool = False
+    # rules.yaml or org-units.yaml changed since the last apply: a change to a person whose HR
+    # fields did not change has the cause ``rules`` rather than ``hr``.
+    rules_changed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +111,11 @@ class Plan:
     def counts(self) -> dict[str, int]:
         counted = Counter(a.kind for a in self.actions)
         return {kind: counted.get(kind, 0) for kind in ACTION_KINDS}
+
+    def causes(self) -> dict[str, int]:
+        """How many actions each cause accounts for (every cause named, zeros included)."""
+        counted = Counter(a.cause for a in self.actions)
+        return {cause: counted.get(cause, 0) for cause in ACTION_CAUSES}
 
     def ids(self) -> frozenset[str]:
         return frozenset(a.id for a in self.actions)
@@ -130,6 +157,7 @@ class _Planner:
         self.policy = desired.policy
         self.people = desired.people_by_id()
         self.last_people = last_applied.people_by_id() if last_applied else {}
+        self.last_units = last_applied.org_units_by_key() if last_applied else {}
         self.actions: list[Action] = []
         self.protected_skipped: list[str] = []
         self.business_units: dict[str, str] = {}
@@ -185,13 +213,17 @@ class _Planner:
                 field="create_org_units",
             )
         for unit in missing:
+            applied = unit.key in self.last_units
             self.actions.append(
                 Action(
                     id=f"create_org_unit:{unit.key}",
                     kind="create_org_unit",
                     org_unit=unit.key,
                     after=_org_unit_fields(unit),
-                    reason="org unit not in Speakap",
+                    reason="deleted by hand in Speakap: re-created"
+                    if applied
+                    else "org unit not in Speakap",
+                    cause="drift" if applied else "rules",
                 )
             )
         for unit in self.desired.org_units:
@@ -210,6 +242,7 @@ class _Planner:
             )
         before, after = _org_unit_changes(unit, group)
         if after:
+            drift = self.last_units.get(unit.key) == unit
             self.actions.append(
                 Action(
                     id=f"update_org_unit:{unit.key}",
@@ -218,7 +251,10 @@ class _Planner:
                     group_id=group.id,
                     before=before,
                     after=after,
-                    reason="org unit differs from org-units.yaml",
+                    reason="changed by hand in Speakap: put back"
+                    if drift
+                    else "org unit differs from org-units.yaml",
+                    cause="drift" if drift else "rules",
                 )
             )
 
@@ -280,6 +316,7 @@ class _Planner:
             if person.status == "active":
                 self._plan_create(person)
             return
+        last = self.last_people.get(eid)
         if not user.managed or user.employee_id != eid:
             self._add(
                 "adopt_user",
@@ -288,34 +325,48 @@ class _Planner:
                 reason=_adopt_reason(user, eid),
                 before={"employee_id": user.employee_id, "managed": user.managed},
                 after={"employee_id": eid, "managed": True},
+                cause="hr" if last is None else "drift",
             )
         self._plan_profile(person, user)
         self._plan_memberships(person, user)
+        was_active = last.status == "active" if last is not None else None
         if person.status == "active" and not user.active:
             self._add(
                 "reactivate_user",
                 eid,
                 user_id=user.id,
-                reason="back in the HR export",
+                reason="suspended by hand in Speakap: reactivated"
+                if was_active
+                else "back in the HR export",
                 before={"active": False},
                 after={"active": True},
+                cause="drift" if was_active else "hr",
             )
         elif person.status == "suspended" and user.active:
+            drift = was_active is False
             self._offboard(
                 "suspend_user",
                 eid,
                 user,
                 person,
-                reason="left the HR export, suspended for the grace period",
+                reason="reactivated by hand in Speakap: suspended again"
+                if drift
+                else "left the HR export, suspended for the grace period",
+                cause="drift" if drift else "hr",
             )
 
     def _plan_create(self, person: Person) -> None:
         eid = person.employee_id
         after: dict[str, Any] = {k: v for k, v in _canonical(person.profile()).items()}
         after["invite_channel"] = person.invite_channel
-        self._add(
-            "create_user", eid, after=after, reason=f"joins (invite by {person.invite_channel})"
-        )
+        # applied before and gone from live: the account was deleted by hand
+        cause: ActionCause = "drift" if eid in self.last_people else "hr"
+        reason = f"joins (invite by {person.invite_channel})"
+        if cause == "drift":
+            reason = (
+                f"deleted by hand in Speakap: re-created (new invite by {person.invite_channel})"
+            )
+        self._add("create_user", eid, after=after, reason=reason, cause=cause)
         for key in person.memberships:
             group = self.group_by_key.get(key)
             self._add(
@@ -324,6 +375,7 @@ class _Planner:
                 org_unit=key,
                 group_id=group.id if group else None,
                 reason="new user",
+                cause=cause,
             )
 
     def _plan_profile(self, person: Person, user: LiveUser) -> None:
@@ -335,30 +387,41 @@ class _Planner:
             return
         before, after = _field_changes(have, want)
         if after:
+            last = self.last_people.get(person.employee_id)
+            # every changed field is as last applied: live was edited by hand
+            drift = last is not None and all(
+                getattr(last, name) == getattr(person, name) for name in after
+            )
             self._add(
                 "update_user",
                 person.employee_id,
                 user_id=user.id,
                 before=before,
                 after=after,
-                reason="profile differs from HR",
+                reason="edited by hand in Speakap: put back"
+                if drift
+                else "profile differs from HR",
+                cause="drift" if drift else self._changed_cause(person),
             )
 
     def _plan_memberships(self, person: Person, user: LiveUser) -> None:
         eid = person.employee_id
         want = set(person.memberships)
         have = self.keys_of_user.get(user.id, set())
+        last = self.last_people.get(eid)
+        applied = set(last.memberships) if last is not None else set()
         for key in sorted(want - have):
             group = self.group_by_key.get(key)
+            drift = key in applied  # applied, still desired, gone from live: removed by hand
             self._add(
                 "add_membership",
                 eid,
                 org_unit=key,
                 user_id=user.id,
                 group_id=group.id if group else None,
-                reason="in desired state",
+                reason="removed by hand in Speakap: restored" if drift else "in desired state",
+                cause="drift" if drift else self._changed_cause(person),
             )
-        last = self.last_people.get(eid)
         if last is None:
             return  # without last-applied we cannot prove we manage any membership
         for key in sorted((set(last.memberships) - want) & have):
@@ -369,7 +432,17 @@ class _Planner:
                 user_id=user.id,
                 group_id=self.group_by_key[key].id,
                 reason="dropped from desired state",
+                cause=self._changed_cause(person),
             )
+
+    def _changed_cause(self, person: Person) -> ActionCause:
+        """The cause of a change desired made since the last apply: the HR export's, or the
+        rules' when they changed and this person's own HR fields did not."""
+        last = self.last_people.get(person.employee_id)
+        if last is None or not self.options.rules_changed:
+            return "hr"
+        same = all(getattr(last, name) == getattr(person, name) for name in _HR_FIELDS)
+        return "rules" if same else "hr"
 
     # -- leavers -----------------------------------------------------------------------------
 
@@ -387,13 +460,24 @@ class _Planner:
         anonymize = self.policy.offboarding == "anonymize"
         if anonymize and user.anonymized:
             # an earlier apply anonymized the account but its deletion failed: finish the job
-            self._offboard("delete_user", eid, user, last, reason="anonymized, not yet deleted")
+            self._offboard(
+                "delete_user", eid, user, last, reason="anonymized, not yet deleted", cause="policy"
+            )
             return
         kind: ActionKind = "anonymize_user" if anonymize else "delete_user"
-        self._offboard(kind, eid, user, last, reason="left the HR export, grace period over")
+        self._offboard(
+            kind, eid, user, last, reason="left the HR export, grace period over", cause="policy"
+        )
 
     def _offboard(
-        self, kind: ActionKind, eid: str, user: LiveUser, person: Person | None, *, reason: str
+        self,
+        kind: ActionKind,
+        eid: str,
+        user: LiveUser,
+        person: Person | None,
+        *,
+        reason: str,
+        cause: ActionCause,
     ) -> None:
         """Offboard the live user unless protected: the policy may name the account by its
         employee id, its live login or email, or the email HR gives the person."""
@@ -403,7 +487,9 @@ class _Planner:
             return
         before = {"active": user.active}
         after: dict[str, Any] = {"active": False} if kind == "suspend_user" else {"deleted": True}
-        self._add(kind, eid, user_id=user.id, before=before, after=after, reason=reason)
+        self._add(
+            kind, eid, user_id=user.id, before=before, after=after, reason=reason, cause=cause
+        )
 
     def _add(
         self,
@@ -416,6 +502,7 @@ class _Planner:
         before: Mapping[str, Any] | None = None,
         after: Mapping[str, Any] | None = None,
         reason: str = "",
+        cause: ActionCause = "hr",
     ) -> None:
         action_id = f"{kind}:{eid}:{org_unit}" if org_unit else f"{kind}:{eid}"
         self.actions.append(
@@ -429,6 +516,7 @@ class _Planner:
                 before=before,
                 after=after,
                 reason=reason,
+                cause=cause,
             )
         )
 

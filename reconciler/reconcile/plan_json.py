@@ -36,6 +36,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "unmanaged_users": plan.unmanaged_users,
         "desired_people": plan.desired_people,
         "counts": plan.counts(),
+        "causes": plan.causes(),
         "guards": [_guard_json(g) for g in plan.guards],
         "protected_skipped": list(plan.protected_skipped),
         "undeclared_org_units": len(plan.undeclared_org_units),
@@ -57,6 +58,7 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
             before=row.get("before"),
             after=row.get("after"),
             reason=row.get("reason", ""),
+            cause=row.get("cause", "hr"),
         )
         for row in data["actions"]
     )
@@ -162,6 +164,7 @@ def _action_json(action: Action, units: Mapping[str, str]) -> dict[str, Any]:
         "before": dict(action.before) if action.before is not None else None,
         "after": dict(action.after) if action.after is not None else None,
         "reason": action.reason,
+        "cause": action.cause,
     }
 
 

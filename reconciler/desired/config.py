@@ -17,6 +17,7 @@ from typing import Any
 from ruamel.yaml.scalarint import ScalarInt
 
 from reconciler.desired.documents import line_of, load_text
+from reconciler.desired.template import Template, TemplateError, parse_template
 from reconciler.errors import ConfigError
 from reconciler.model import OrgKind, OrgUnit, Policy, Thresholds
 
@@ -79,15 +80,18 @@ class Condition:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """One mapping rule. ``skip``: a row it fires on is out of scope (never rendered)."""
+
     name: str
     line: int | None
     when: Condition | None = None
     units: Mapping[str, UnitRef] = field(default_factory=dict)  # target -> ref
-    job_title: str | None = None
+    job_title: Template | None = None
     language: str | None = None
     add_groups: tuple[UnitRef, ...] = ()
     stop: bool = False
     description: str = ""
+    skip: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +103,10 @@ class Config:
     codes: Mapping[tuple[OrgKind, str], tuple[OrgUnit, ...]]  # (kind, HR code) -> units
     rules: tuple[Rule, ...]
     policy: Policy
+    units_by_key: Mapping[str, OrgUnit] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "units_by_key", {u.key: u for u in self.org_units})
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -296,17 +304,29 @@ def parse_rules(doc: Mapping[str, Any], file: str) -> tuple[Rule, ...]:
             raise ConfigError(
                 f"invalid regex: {err}", file=file, line=line_of(doc, ["rules", index, "when"])
             ) from None
+        job_title = None
+        if "job_title" in sets:
+            try:
+                job_title = parse_template(str(sets["job_title"]))
+            except TemplateError as err:
+                raise ConfigError(
+                    f"rule {name!r}: job_title template: {err}",
+                    file=file,
+                    line=line_of(doc, ["rules", index, "set", "job_title"]),
+                    field="job_title",
+                ) from None
         rules.append(
             Rule(
                 name=name,
                 line=line,
                 when=when,
                 units={t: _unit_ref(sets[t]) for t in UNIT_TARGETS if t in sets},
-                job_title=sets.get("job_title"),
+                job_title=job_title,
                 language=sets.get("language"),
                 add_groups=tuple(_unit_ref(g) for g in item.get("add_groups") or ()),
                 stop=bool(item.get("stop", False)),
                 description=str(item.get("description", "")),
+                skip=bool(item.get("skip", False)),
             )
         )
     return tuple(rules)
@@ -382,6 +402,18 @@ def check_rules(
         for fld in condition_fields(rule.when) if rule.when else []:
             if fld not in fields:
                 fail(f"field {fld!r} is not a column in source.yaml", ["when"], fld)
+        if rule.skip:
+            for key in ("set", "add_groups", "stop"):
+                if key in doc["rules"][index]:
+                    fail(f"a skip rule takes rows out of scope, it has no {key!r}", [key], key)
+        for placeholder in rule.job_title.placeholders if rule.job_title else ():
+            if placeholder.unit is None and placeholder.name not in fields:
+                fail(
+                    f"job_title template: field {{{placeholder.name}}} is not a column in "
+                    "source.yaml (columns or extra)",
+                    ["set", "job_title"],
+                    "job_title",
+                )
         refs: list[tuple[str, UnitRef, OrgKind, list[str | int]]] = [
             (t, ref, UNIT_TARGETS[t], ["set", t]) for t, ref in rule.units.items()
         ]

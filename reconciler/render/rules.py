@@ -4,6 +4,10 @@ Rules run in order. Each rule whose ``when`` holds *fires*: its ``set`` override
 rules set, its ``add_groups`` accumulate, and ``stop`` ends the evaluation. A ``lookup`` finds
 the org unit whose ``hr_codes`` hold the field's value; a code that no unit declares is an
 *unmapped code*: the row is in error unless the reference is ``optional``.
+
+A ``skip`` rule that fires before any ``stop`` takes the row out of scope (``skipping_rule``);
+render asks that first and maps only the rows in scope. A templated job title is filled in
+after the last rule, with the units the rules chose.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from reconciler.desired.config import UNIT_TARGETS, Condition, Config, Rule, UnitRef
+from reconciler.desired.template import MAX_OUTPUT, Template
 from reconciler.model import OrgKind
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
@@ -90,24 +95,37 @@ def _compare(value: str, wanted: object) -> int | None:
     return result
 
 
+def skipping_rule(fields: Mapping[str, str], config: Config) -> Rule | None:
+    """The ``skip`` rule that takes a record out of scope, or None when it is in scope."""
+    for rule in config.rules:
+        if rule.when is not None and not holds(rule.when, fields):
+            continue
+        if rule.skip:
+            return rule
+        if rule.stop:
+            return None
+    return None
+
+
 def apply_rules(fields: Mapping[str, str], config: Config) -> Mapped:
-    """Run every rule on one record's fields."""
+    """Run every rule on one record's fields (a record in scope: ``skip`` rules are passed)."""
     units: dict[str, str | None] = dict.fromkeys(UNIT_TARGETS)
-    job_title = fields.get("job_title")
+    title: tuple[Rule, Template] | None = None
     language = fields.get("language")
     groups: list[str] = []
     fired: list[str] = []
     errors: list[str] = []
     unmapped: list[tuple[str, str]] = []
     for rule in config.rules:
-        if rule.when is not None and not holds(rule.when, fields):
+        if rule.skip or (rule.when is not None and not holds(rule.when, fields)):
             continue
         fired.append(rule.name)
         for target, ref in rule.units.items():
             key = _resolve(ref, UNIT_TARGETS[target], fields, config, units, rule, errors, unmapped)
             if key is not None:
                 units[target] = key
-        job_title = rule.job_title or job_title
+        if rule.job_title is not None:
+            title = (rule, rule.job_title)
         language = rule.language or language
         for ref in rule.add_groups:
             key = _resolve(ref, "group", fields, config, units, rule, errors, unmapped)
@@ -115,6 +133,14 @@ def apply_rules(fields: Mapping[str, str], config: Config) -> Mapped:
                 groups.append(key)
         if rule.stop:
             break
+    job_title = fields.get("job_title")
+    if title is not None:
+        job_title = fill(title[1], fields, units, config)
+        if job_title is not None and len(job_title) > MAX_OUTPUT:
+            errors.append(
+                f"rule {title[0].name}: the job title is {len(job_title):,} characters long, "
+                f"more than {MAX_OUTPUT:,}"
+            )
     return Mapped(
         business_unit=units["business_unit"],
         department=units["department"],
@@ -155,3 +181,26 @@ def _resolve(
         errors.append(f"unknown {ref.lookup} {code!r}: no {kind} has this HR code")
         unmapped.append((ref.lookup, code))
     return None
+
+
+def fill(
+    template: Template,
+    fields: Mapping[str, str],
+    units: Mapping[str, str | None],
+    config: Config,
+) -> str | None:
+    """The template's text for one record: whitespace collapsed, None when empty."""
+    text = template.constant
+    if text is None:
+        values: dict[str, str | None] = {}
+        for placeholder in template.placeholders:
+            if placeholder.unit is None:
+                values[placeholder.name] = fields.get(placeholder.name)
+                continue
+            target, attribute = placeholder.unit
+            key = units.get(target)
+            unit = config.units_by_key.get(key) if key is not None else None
+            name = unit.name if unit is not None else None
+            values[placeholder.name] = key if attribute == "key" else name
+        text = template.render(values)
+    return " ".join(text.split()) or None

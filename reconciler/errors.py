@@ -1,12 +1,17 @@
-"""Every error a user can cause or meet, in one hierarchy.
+"""Every error a user can cause or meet, in one hierarchy, and the redactor their texts pass.
 
 Errors carry what the user needs to fix the problem (file, line, field, employee id) and are
 reported once, at the CLI edge, without a traceback. Each kind maps to a process exit code.
+:func:`redact` removes credentials from any text that came from outside (a server's answer)
+before it is printed or journaled; the CLI edge passes every error through it once more.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from urllib.parse import quote
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -75,3 +80,64 @@ class ApplyDeclined(SyncError):
 
 class SpeakapError(SyncError):
     """Base of errors raised while talking to the Speakap (SCIM) API."""
+
+
+# -- redaction ----------------------------------------------------------------------------------
+
+SECRET_ENV_VARS = ("SPEAKAP_TOKEN", "GITHUB_TOKEN", "GH_TOKEN", "HR_EXPORT_TOKEN")
+MIN_SECRET_LENGTH = 8  # a shorter value is too likely to be an ordinary word to be cut out
+REDACTED = "***"
+
+_AUTH_HEADER = re.compile(
+    r"(?i)\b((?:proxy-)?authorization|x-api-key|api-key|cookie|set-cookie)([\"']?\s*[:=]\s*)"
+    r"(\"[^\"]*\"|'[^']*'|(?:bearer|basic|token|digest)\s+\S+|[^\s,;]+)"
+)
+# a bare "Bearer <credential>" (RFC 6750's token68 shape, at least 8 long: not a word)
+_SCHEME_CREDENTIALS = re.compile(r"(?i)\b(bearer)(\s+)([A-Za-z0-9\-._~+/]{8,}=*)")
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s?#@\"'<>]+@")
+_QUERY_SECRET = re.compile(
+    r"(?i)([?&;](?:access_token|token|api_key|apikey|key|password|passwd|secret|"
+    r"client_secret|sig|signature)=)[^&\s#\"'<>]+"
+)
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """``text`` with every credential cut out: each of ``secrets`` (and its URL-encoded
+    forms), any ``Authorization``/``Cookie`` header value (``Bearer``, ``Basic``...), a bare
+    ``Bearer`` credential, a URL's ``user:password@`` and secret-looking query parameters
+    (``token=``, ``key=``...).
+
+    Server answers pass through here before they are printed or journaled: a server may echo
+    the request's headers in its error text.
+    """
+    forms = _secret_forms(secrets)
+    text = _cut(text, forms)
+    text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    text = _SCHEME_CREDENTIALS.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
+    text = _QUERY_SECRET.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    return _cut(text, forms)  # again: a cut may have joined the pieces of a secret
+
+
+def _secret_forms(secrets: Iterable[str | None]) -> list[str]:
+    forms: set[str] = set()
+    for secret in secrets:
+        if secret and len(secret) >= MIN_SECRET_LENGTH:
+            forms |= {secret, quote(secret, safe=""), quote(secret)}
+    return sorted(forms, key=len, reverse=True)
+
+
+def _cut(text: str, forms: list[str]) -> str:
+    changed = True
+    while changed:  # each cut shortens the text (a form is longer than REDACTED): it ends
+        changed = False
+        for form in forms:
+            if form in text:
+                text = text.replace(form, REDACTED)
+                changed = True
+    return text
+
+
+def env_secrets(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The secrets the environment holds (the tokens of every system the tool talks to)."""
+    return tuple(env[name].strip() for name in SECRET_ENV_VARS if env.get(name, "").strip())

@@ -3,9 +3,11 @@ and reports errors once. The commands are registered by importing ``reconciler.c
 
 from __future__ import annotations
 
+import os
+
 import typer
 
-from reconciler.errors import EXIT_ERROR, SyncError
+from reconciler.errors import EXIT_ERROR, SyncError, env_secrets, redact
 
 app = typer.Typer(
     name="speakap-sync",
@@ -38,7 +40,7 @@ def run(argv: list[str] | None = None) -> int:
     except SyncError as err:
         if Settings.debug:
             raise
-        typer.echo(f"error: {err}", err=True)
+        typer.echo(redact(f"error: {err}", env_secrets(os.environ)), err=True)
         return err.exit_code
     except typer.Abort:
         typer.echo("aborted", err=True)

@@ -15,7 +15,7 @@ from typing import Literal
 
 import httpx
 
-from reconciler.errors import InputError
+from reconciler.errors import InputError, redact
 from reconciler.gitops.github import GitHubClient, GitHubContext
 
 Source = Literal["path", "url", "artifact"]
@@ -61,15 +61,24 @@ def _download(
             http.stream("GET", url, headers=headers) as response,
         ):
             if not response.is_success:
+                answer = f"{response.status_code} {response.reason_phrase}"
                 raise InputError(
-                    f"the HR endpoint answered {response.status_code} {response.reason_phrase}",
-                    file=str(httpx.URL(url).copy_with(query=None)),
+                    redact(f"the HR endpoint answered {answer}", (token,)), file=_shown(url)
                 )
             with staged.open("wb") as fh:
                 for chunk in response.iter_bytes():
                     fh.write(chunk)
     except httpx.HTTPError as err:
         raise InputError(f"cannot download the HR export: {type(err).__name__}") from None
+
+
+def _shown(url: str) -> str:
+    """The endpoint as an error names it: no credentials, no query string."""
+    try:
+        shown = str(httpx.URL(url).copy_with(query=None, userinfo=b""))
+    except (httpx.InvalidURL, TypeError, ValueError):
+        shown = url
+    return redact(shown)
 
 
 def _from_artifact(

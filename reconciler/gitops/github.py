@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import httpx
 
-from reconciler.errors import BlockedError, SyncError
+from reconciler.errors import BlockedError, SyncError, redact
 
 MARKER = "<!-- speakap-sync:plan -->"
 # GitHub's limit for comment and pull-request bodies, in characters; plan.md is cut to it too.
@@ -331,16 +331,17 @@ class GitHubClient:
                 response = self._http.request(method, url, **kwargs)
             except httpx.TransportError as err:
                 if attempt == self._max_attempts:
+                    why = redact(str(err), (self.context.token,))
                     raise GitHubError(
-                        f"{method} {_path(url)}: cannot reach GitHub ({err})"
+                        f"{method} {_path(url)}: cannot reach GitHub ({why})"
                     ) from None
                 self._sleep(min(2.0**attempt, self._max_wait))
                 continue
             wait = self._retry_wait(response, attempt)
             if wait is None:
-                return _checked(method, url, response)
+                return _checked(method, url, response, self.context.token)
             self._sleep(wait)
-        return _checked(method, url, response)
+        return _checked(method, url, response, self.context.token)
 
     def _retry_wait(self, response: httpx.Response, attempt: int) -> float | None:
         """Seconds to wait before retrying, or None when the response is final."""
@@ -366,10 +367,11 @@ class GitHubClient:
         return max(seconds, 0.0)
 
 
-def _checked(method: str, url: str, response: httpx.Response) -> httpx.Response:
+def _checked(method: str, url: str, response: httpx.Response, token: str) -> httpx.Response:
+    """The response, or a GitHubError quoting GitHub's answer through the redactor."""
     if response.is_success:
         return response
-    raise GitHubError(f"{method} {_path(url)}: {_describe(response)}")
+    raise GitHubError(redact(f"{method} {_path(url)}: {_describe(response)}", (token,)))
 
 
 def _describe(response: httpx.Response) -> str:

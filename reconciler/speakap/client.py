@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from reconciler.errors import redact
 from reconciler.speakap.dialect import LIST_SCHEMA, PATCH_SCHEMA
 from reconciler.speakap.errors import (
     AuthenticationError,
@@ -171,6 +172,7 @@ class ScimClient:
         self._limiter = RateLimiter(rate_limit, burst=self.concurrency, sleep=sleep)
         self._slots = threading.BoundedSemaphore(self.concurrency)
         self._config: Json | None = None
+        self._token = token
         self._http = httpx.Client(
             base_url=self.base_url,
             transport=transport,
@@ -421,7 +423,7 @@ class ScimClient:
                     return response  # an earlier, failed-looking attempt did delete it
                 else:
                     if status >= 400:
-                        raise _error(method, path, response)
+                        raise _error(method, path, response, self._token)
                     return response
             log.info("%s %s failed (%s), attempt %d", method, path, failure, attempt)
             if attempt < self.retry.attempts:
@@ -459,15 +461,17 @@ class ScimClient:
         return data
 
 
-def _error(method: str, path: str, response: httpx.Response) -> ScimError:
+def _error(method: str, path: str, response: httpx.Response, token: Secret) -> ScimError:
+    """The typed error of a SCIM error answer; the server's words pass the redactor (a server
+    may echo the request's Authorization header in them)."""
     status = response.status_code
     scim_type: str | None = None
     detail: str | None = None
     try:
         body = response.json()
         if isinstance(body, dict):
-            scim_type = body.get("scimType")
-            detail = body.get("detail")
+            scim_type = _redacted(body.get("scimType"), token)
+            detail = _redacted(body.get("detail"), token)
     except (json.JSONDecodeError, UnicodeDecodeError):
         pass
     where = f"{method} {path}: HTTP {status}"
@@ -490,6 +494,12 @@ def _error(method: str, path: str, response: httpx.Response) -> ScimError:
     else:
         cls = InvalidRequestError
     return cls(text, **kwargs)
+
+
+def _redacted(value: object, token: Secret) -> str | None:
+    if value is None:
+        return None
+    return redact(str(value), (token.reveal(),))
 
 
 def _merge(found: dict[str, T], resources: Iterable[Json], convert: Callable[[Json], T]) -> None:

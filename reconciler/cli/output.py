@@ -76,6 +76,12 @@ def show_summary(outcome: ApplyOutcome, *, as_json: bool) -> None:
     for failure in summary.failures:
         what = escape(f"{failure.action_id}: {failure.detail}")
         console.print(f"  [red]failed[/red] {what}", highlight=False)
+    if summary.stopped:
+        console.print(
+            f"[red]stopped[/red] {escape(summary.stopped)}: "
+            f"{len(summary.not_attempted)} action(s) not attempted (run apply again once fixed)",
+            highlight=False,
+        )
     if not summary.failures_confirmed:
         console.print(
             "  (live state could not be re-read: some of these may have landed; plan again)",

@@ -5,11 +5,16 @@ suspensions, deletions); inside a phase work runs on a thread pool up to a confi
 in the batches the backend makes (it knows how many members one request may carry). Every
 result is written to the journal before the next one is looked at, so a rerun after a crash
 skips what is done. A failing action does not stop the others; an error the backend raises
-(authentication) stops the run.
+(authentication) stops the run. So does a run of failures that says the server cannot take
+this plan at all: ``fail_fast`` failures in a row of one action kind with the same error stop
+that phase (work not yet started is dropped, running work finishes and is journaled) and
+every later one; the summary says why and how many actions were not attempted.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -22,13 +27,18 @@ from reconciler.reconcile.backend import Backend
 from reconciler.reconcile.journal import Journal
 from reconciler.reconcile.plan import PHASES, Plan
 
+log = logging.getLogger(__name__)
+
 _ORG_UNIT = frozenset({"create_org_unit", "update_org_unit"})
+_NOT_ATTEMPTED = "not attempted"
 Progress = Callable[[str, int, int], None]  # (phase, done in phase, total in phase)
 
 
 @dataclass(frozen=True, slots=True)
 class ApplyOptions:
     concurrency: int = 8  # backend calls at once
+    # failures in a row of one action kind with the same error that stop the run (0: never)
+    fail_fast: int = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +49,8 @@ class ApplySummary:
     # False when live state could not be re-read after failures: some reported failures may
     # have landed after all (the next plan tells).
     failures_confirmed: bool = True
+    stopped: str | None = None  # why the run stopped before its end (fail fast)
+    not_attempted: tuple[str, ...] = ()  # actions a stop left undone (a rerun does them)
 
     @property
     def failures(self) -> tuple[ActionResult, ...]:
@@ -46,7 +58,7 @@ class ApplySummary:
 
     @property
     def ok(self) -> bool:
-        return not self.failures
+        return not self.failures and self.stopped is None
 
     def counts(self) -> dict[str, dict[str, int]]:
         done: Counter[str] = Counter()
@@ -68,6 +80,8 @@ class ApplySummary:
             "counts": self.counts(),
             "failures": [{"action": r.action_id, "reason": r.detail} for r in self.failures],
             "failures_confirmed": self.failures_confirmed,
+            "stopped": self.stopped,
+            "not_attempted": len(self.not_attempted),
         }
 
 
@@ -140,9 +154,12 @@ def apply_plan(
     results: list[ActionResult] = []
     skipped = tuple(a.id for a in plan.actions if a.id in done)
     failed_creates: set[str] = set()
+    streaks = _FailFast(options.fail_fast)
     journal.record("begin", plan=plan_id, actions=len(plan.actions), skipped=len(skipped))
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
         for phase, kinds in PHASES:
+            if streaks.reason is not None:
+                break
             todo = [a for a in plan.actions if a.kind in kinds and a.id not in done]
             if not todo:
                 continue
@@ -155,9 +172,21 @@ def apply_plan(
             if not todo:  # every action of the phase waited on a create that failed
                 continue
             runner = _PhaseRun(
-                phase, len(todo), pool, backend, people, units, journal, progress, on_result
+                phase,
+                len(todo),
+                pool,
+                backend,
+                people,
+                units,
+                journal,
+                progress,
+                on_result,
+                streaks,
+                window=options.concurrency,
             )
             for wave in _waves(todo, units, backend.batches):
+                if streaks.reason is not None:
+                    break
                 runner.run(wave)
             results.extend(runner.results)
             failed_creates |= {
@@ -166,6 +195,12 @@ def apply_plan(
                 if not r.ok and r.kind == "create_user" and r.employee_id
             }
     summary = ApplySummary(plan_id=plan_id, results=tuple(results), skipped=skipped)
+    if streaks.reason is not None:
+        finished = {r.action_id for r in results} | done
+        left = tuple(a.id for a in plan.actions if a.id not in finished)
+        summary = replace(summary, stopped=streaks.reason, not_attempted=left)
+        journal.record("stopped", reason=streaks.reason, not_attempted=len(left))
+        log.warning("apply stopped: %s; %d action(s) not attempted", streaks.reason, len(left))
     journal.record(
         "end",
         ok=summary.ok,
@@ -202,8 +237,46 @@ def confirm_failures(
     return replace(summary, results=tuple(results))
 
 
+class _FailFast:
+    """Failures in a row of each action kind with one error; ``reason`` is set once a streak
+    reaches ``limit``. A success of the kind ends its streak; so does another error."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.reason: str | None = None
+        self._streaks: dict[str, tuple[str, int]] = {}
+
+    def see(self, result: ActionResult) -> None:
+        if not self.limit or self.reason is not None:
+            return
+        if result.ok:
+            self._streaks.pop(result.kind, None)
+            return
+        if result.detail.startswith(_NOT_ATTEMPTED):  # a dependent of a failure: no evidence
+            return
+        error = _error_shape(result.detail)
+        last, count = self._streaks.get(result.kind, ("", 0))
+        count = count + 1 if last == error else 1
+        self._streaks[result.kind] = (error, count)
+        if count >= self.limit:
+            self.reason = (
+                f"fail fast: {count} {result.kind} actions in a row failed with the same error "
+                f"({result.detail}); this phase and the later ones were stopped"
+            )
+
+
+_VARYING = re.compile(r"\S*\d\S*|\"[^\"]*\"|'[^']*'")
+
+
+def _error_shape(detail: str) -> str:
+    """An error text with what varies between actions blanked: ids, numbers, quoted values
+    (``PATCH /Users/u-17: HTTP 404`` and ``PATCH /Users/u-18: HTTP 404`` are one error)."""
+    return _VARYING.sub("#", detail)
+
+
 class _PhaseRun:
-    """One phase's work on the shared pool: submit, journal results as they come back."""
+    """One phase's work on the shared pool: submit, journal results as they come back; a
+    failure streak (``streaks``) leaves the work not yet started unstarted."""
 
     def __init__(
         self,
@@ -216,6 +289,8 @@ class _PhaseRun:
         journal: Journal,
         progress: Progress | None,
         on_result: Callable[[ActionResult], None] | None = None,
+        streaks: _FailFast | None = None,
+        window: int = 8,
     ) -> None:
         self.phase = phase
         self.total = total  # the whole phase, over all its waves, so progress never goes back
@@ -227,42 +302,60 @@ class _PhaseRun:
         self.journal = journal
         self.progress = progress
         self.on_result = on_result
+        self.streaks = streaks
+        self.window = max(1, window)  # batches in flight at once
         self.results: list[ActionResult] = []
 
     def run(self, wave: Sequence[Sequence[Action]]) -> None:
-        """Run one wave of independent batches (all of them, concurrently)."""
-        pending: set[Future[list[ActionResult]]] = {
-            self.pool.submit(self.backend.execute, batch, self.people, self.units) for batch in wave
-        }
+        """Run one wave of independent batches, at most ``window`` at a time: a batch is
+        handed to the pool only when one finishes, so a stop leaves the rest unstarted."""
+        todo = iter(wave)
+        pending: set[Future[list[ActionResult]]] = set()
         stop: Exception | None = None
         try:
+            self._fill(pending, todo)
             while pending:
                 ready, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in ready:
-                    if future.cancelled():
-                        continue
                     try:
                         results = future.result()
                     except Exception as error:  # (auth) stops the run: start no more work,
-                        if stop is None:  # but keep what is already running or finished
-                            stop = error
-                            for waiting in pending:
-                                waiting.cancel()
+                        stop = stop or error  # but keep what is already running or finished
                         continue
                     for result in results:
-                        self.journal.result(result)
-                        self.results.append(result)
-                        if self.on_result:
-                            self.on_result(result)
-                        self.finished += 1
+                        self._record(result)
                 if self.progress:
                     self.progress(self.phase, self.finished, self.total)
+                if stop is None and not self.stopped:
+                    self._fill(pending, todo)
         except BaseException:
             for future in pending:
                 future.cancel()
             raise
         if stop is not None:
             raise stop
+
+    @property
+    def stopped(self) -> bool:
+        return self.streaks is not None and self.streaks.reason is not None
+
+    def _fill(
+        self, pending: set[Future[list[ActionResult]]], todo: Iterator[Sequence[Action]]
+    ) -> None:
+        while len(pending) < self.window:
+            batch = next(todo, None)
+            if batch is None:
+                return
+            pending.add(self.pool.submit(self.backend.execute, batch, self.people, self.units))
+
+    def _record(self, result: ActionResult) -> None:
+        self.journal.result(result)
+        self.results.append(result)
+        if self.on_result:
+            self.on_result(result)
+        self.finished += 1
+        if self.streaks is not None:
+            self.streaks.see(result)
 
 
 def _waves(
@@ -307,7 +400,7 @@ def _drop_dependents(
     blocked: list[ActionResult] = []
     for action in actions:
         if action.user_id is None and action.employee_id in failed_creates:
-            blocked.append(action.result(False, "not attempted: creating the user failed"))
+            blocked.append(action.result(False, f"{_NOT_ATTEMPTED}: creating the user failed"))
         else:
             keep.append(action)
     return keep, blocked

@@ -226,7 +226,9 @@ def _execute(
     pid = plan_id(reviewed.ids(), reviewed.desired_commit)
     path = out / "journal" / f"{pid}.jsonl"
     done = frozenset(done_actions(path) & inputs.plan.ids())
-    options = ApplyOptions(concurrency=inputs.settings.concurrency)
+    options = ApplyOptions(
+        concurrency=inputs.settings.concurrency, fail_fast=inputs.settings.fail_fast
+    )
     finished: list[ActionResult] = []
     with Journal(path) as journal:
         try:

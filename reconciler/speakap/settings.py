@@ -31,6 +31,7 @@ class ConnectionSettings:
     concurrency: int = 8
     timeout: float = 30.0
     page_size: int = 1000
+    fail_fast: int = 10  # apply stops after this many same failures in a row of one kind
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     dialect: Dialect = field(default_factory=Dialect)
 
@@ -66,6 +67,7 @@ class ConnectionSettings:
             concurrency=int(doc.get("concurrency", 8)),
             timeout=float(doc.get("timeout", 30.0)),
             page_size=int(doc.get("page_size", 1000)),
+            fail_fast=int(doc.get("fail_fast", 10)),
             retry=RetryPolicy(
                 attempts=int(retries.get("attempts", 6)),
                 base_delay=float(retries.get("base_delay", 0.5)),

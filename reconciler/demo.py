@@ -254,7 +254,7 @@ def _show_plan(plan_dir: Path, state: Path, console: Console, *, short: bool) ->
     lines = plan_md.read_text(encoding="utf-8").count("\n")
     console.print(
         f"[bold]full plan[/bold] {plan_md} (the PR comment, {lines} lines, emails and phones "
-        f"masked) and {plan_json.name}",
+        f"masked), plan.html (every action, searchable) and {plan_json.name}",
         highlight=False,
     )
 
@@ -323,7 +323,9 @@ def _where(result: DemoResult, console: Console) -> None:
     for report in result.reports:
         console.print(f"sync report    {report / 'report.md'}", highlight=False)
     for plan in result.plans:
-        console.print(f"plan           {plan / 'plan.md'}  and plan.json", highlight=False)
+        console.print(
+            f"plan           {plan / 'plan.md'}, plan.html and plan.json", highlight=False
+        )
     if result.apply_out is not None:
         console.print(f"apply journal  {result.apply_out / 'journal'}", highlight=False)
         sheets = sorted((result.apply_out / "invites").glob("*.html"))

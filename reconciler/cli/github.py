@@ -12,7 +12,13 @@ from reconciler.cli.app import github_app
 from reconciler.errors import InputError
 from reconciler.gitops import branch as render_branch
 from reconciler.gitops import export_fetch
-from reconciler.gitops.github import MARKER, GitHubClient, GitHubContext, GitHubError
+from reconciler.gitops.github import (
+    MARKER,
+    GitHubClient,
+    GitHubContext,
+    GitHubError,
+    append_step_summary,
+)
 
 
 def _client() -> GitHubClient:
@@ -41,6 +47,26 @@ def comment(
             raise GitHubError("no pull request number: pass --pr or run on a pull_request event")
         outcome, posted = client.upsert_sticky_comment(number, body, marker)
     typer.echo(f"{outcome} comment {posted.id} on pull request #{number} {posted.url}".rstrip())
+
+
+@github_app.command("step-summary")
+def step_summary(
+    body_file: Path = typer.Option(
+        ..., "--body-file", help="Markdown file to add (the plan's step-summary.md)."
+    ),
+    if_missing: str | None = typer.Option(
+        None, "--if-missing", help="Text to add instead when BODY_FILE does not exist."
+    ),
+) -> None:
+    """Add BODY_FILE to this job step's summary ($GITHUB_STEP_SUMMARY), within GitHub's 1 MiB."""
+    if body_file.is_file():
+        body = body_file.read_text(encoding="utf-8")
+    elif if_missing is not None:
+        body = if_missing + "\n"
+    else:
+        raise InputError("the job summary body does not exist", file=body_file)
+    added = append_step_summary(body)
+    typer.echo(f"job summary: {added:,} bytes added")
 
 
 @github_app.command("open-pr")

@@ -11,6 +11,7 @@ from rich.console import Console
 from reconciler.cli.app import app
 from reconciler.cli.output import progress_bars, show_plan, show_summary
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
+from reconciler.gitops.github import run_url_from_env
 from reconciler.reconcile import run
 from reconciler.reconcile.run import ApplyRequest, PlanOutcome, PlanRequest
 
@@ -32,10 +33,12 @@ def plan(
         False, "--show-pii", help="Show emails and phones unmasked in plan.md (local use only)."
     ),
 ) -> None:
-    """Compare the desired state with live Speakap and write plan.json and plan.md."""
-    planned = run.plan(PlanRequest(state_dir, out, allow_mass_changes, show_pii))
+    """Compare the desired state with live Speakap and write plan.json, plan.md, plan.html."""
+    request = PlanRequest(state_dir, out, allow_mass_changes, show_pii, run_url_from_env())
+    planned = run.plan(request)
     show_plan(planned, Console(), show_pii=show_pii)
-    written = " and ".join(map(str, planned.written))
+    *first, last = map(str, planned.written)
+    written = f"{', '.join(first)} and {last}" if first else last
     Console(stderr=True).print(f"wrote {written}", highlight=False)
     planned.raise_if_blocked()
     changes = planned.plan.has_changes and detailed_exitcode

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
@@ -96,6 +97,54 @@ def pr_number_from_env(env: Mapping[str, str]) -> int | None:
             return number
     number = event.get("number")
     return number if isinstance(number, int) else None
+
+
+_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+_SERVER = re.compile(r"https?://[A-Za-z0-9.:-]+(/[A-Za-z0-9._~/-]*)?")
+
+
+def run_url_from_env(env: Mapping[str, str] | None = None) -> str | None:
+    """The page of this GitHub Actions run (its artifacts are listed there), from
+    ``GITHUB_SERVER_URL``, ``GITHUB_REPOSITORY`` and ``GITHUB_RUN_ID``; None outside a run or
+    when a value does not look like GitHub's (it ends up in a Markdown link)."""
+    env = os.environ if env is None else env
+    server = (env.get("GITHUB_SERVER_URL") or "").rstrip("/")
+    repository = env.get("GITHUB_REPOSITORY") or ""
+    run_id = env.get("GITHUB_RUN_ID") or ""
+    if not (_SERVER.fullmatch(server) and _REPOSITORY.fullmatch(repository)):
+        return None
+    if not (run_id.isascii() and run_id.isdigit()):
+        return None
+    return f"{server}/{repository}/actions/runs/{run_id}"
+
+
+# GitHub's limit for the summary one job step writes, in bytes; a larger one is not shown.
+STEP_SUMMARY_LIMIT = 1024 * 1024
+_TOO_LARGE = (
+    "The plan is too large for the job summary: read `plan.md` on the pull request, or "
+    "`plan.html` in the plan artifact.\n"
+)
+
+
+def append_step_summary(markdown: str, env: Mapping[str, str] | None = None) -> int:
+    """Add ``markdown`` to this step's job summary (``$GITHUB_STEP_SUMMARY``) and return the
+    bytes added. Text that would take the step's summary past GitHub's limit is replaced by a
+    note saying where the plan is, as GitHub would drop the summary whole."""
+    env = os.environ if env is None else env
+    target = env.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        raise GitHubError("GITHUB_STEP_SUMMARY is not set: run this in a GitHub Actions step")
+    path = Path(target)
+    there = path.stat().st_size if path.is_file() else 0
+    data = markdown.encode("utf-8")
+    if there + len(data) > STEP_SUMMARY_LIMIT:
+        data = _TOO_LARGE.encode("utf-8")
+    try:
+        with path.open("ab") as summary:
+            summary.write(data)
+    except OSError as err:
+        raise GitHubError(f"cannot write the job summary: {err.strerror}", file=path) from None
+    return len(data)
 
 
 def with_marker(body: str, marker: str = MARKER) -> str:

@@ -7,8 +7,9 @@
    last-applied desired state from git.
 2. Compute the plan (``compute_plan``, pure), labelled with the desired state's commit, or
    with none when the state folder holds uncommitted changes (it is then no commit's plan).
-3. Write plan.json and plan.md into ``out`` and return a ``PlanOutcome``. A plan that a
-   safety guard blocks is written too, so reviewers see why; ``raise_if_blocked`` refuses it.
+3. Write plan.json, plan.md and the other views into ``out`` and return a ``PlanOutcome``.
+   A plan that a safety guard blocks is written too, so reviewers see why;
+   ``raise_if_blocked`` refuses it.
 
 ``apply(request, confirm=..., progress=..., notify=...)``:
 
@@ -72,13 +73,15 @@ class PlanRequest:
     out: Path  # where plan.json and plan.md go
     allow_mass_changes: bool = False  # override the safety guards (recorded in the plan)
     show_pii: bool = False  # emails and phones unmasked in plan.md
+    run_url: str | None = None  # the CI run making the plan: plan.md links it and its artifact
 
 
 @dataclass(frozen=True, slots=True)
 class PlanOutcome:
     plan: Plan
     names: Mapping[str, str]  # employee id -> display name, leavers included (for views)
-    written: tuple[Path, ...] = ()  # plan.json and plan.md
+    written: tuple[Path, ...] = ()  # plan.json, plan.md and the other views' files
+    org_names: Mapping[str, str] = field(default_factory=dict)  # org-unit key -> name
 
     def raise_if_blocked(self) -> None:
         message = self.plan.blocked_message()
@@ -121,12 +124,19 @@ class ApplyOutcome:
 
 
 def plan(request: PlanRequest) -> PlanOutcome:
-    """Compute the plan and write plan.json and plan.md (see the module's steps)."""
+    """Compute the plan and write its files (see the module's steps)."""
     with _opened(request.state_dir, PlanOptions(request.allow_mass_changes)) as inputs:
         pass  # the plan is computed: the connection is no longer needed
-    names = inputs.names()
-    written = views.write_plan(inputs.plan, request.out, show_pii=request.show_pii, names=names)
-    return PlanOutcome(inputs.plan, names, written)
+    names, org_names = inputs.names(), inputs.org_names()
+    written = views.write_plan(
+        inputs.plan,
+        request.out,
+        show_pii=request.show_pii,
+        names=names,
+        org_names=org_names,
+        run_url=request.run_url,
+    )
+    return PlanOutcome(inputs.plan, names, written, org_names)
 
 
 def apply(
@@ -171,6 +181,11 @@ class _Inputs:
         """Display names for the reviewer's view, leavers (only in last-applied) included."""
         last = self.last_applied.people if self.last_applied else ()
         return views.names_of(itertools.chain(last, self.desired.people))
+
+    def org_names(self) -> Mapping[str, str]:
+        """Org-unit key -> name, the units only last-applied declares included."""
+        last = self.last_applied.org_units if self.last_applied else ()
+        return {unit.key: unit.name for unit in itertools.chain(last, self.desired.org_units)}
 
 
 def _settings(state_dir: Path) -> ConnectionSettings:

@@ -65,6 +65,15 @@ def test_the_plan_artifact_is_what_apply_fetches() -> None:
     assert comment["if"] == "${{ !cancelled() }}"  # a blocked plan is still posted
 
 
+def test_the_plan_workflow_shows_the_plan_in_the_job_summary_and_keeps_plan_html() -> None:
+    summary = next(s for s in steps("plan") if "github step-summary" in str(s.get("run")))
+    assert summary["if"] == "${{ !cancelled() }}"
+    assert '"$RUNNER_TEMP/plan/step-summary.md"' in summary["run"]
+    upload = next(s for s in steps("plan") if str(s.get("uses", "")).startswith("actions/upload"))
+    kept = {Path(line).name for line in upload["with"]["path"].split()}
+    assert {"plan.json", "plan.md", "plan.html"} <= kept
+
+
 def test_every_command_in_the_workflows_exists(capsys: pytest.CaptureFixture[str]) -> None:
     for name in ("render", "plan", "apply"):
         for line in run_lines(name):

@@ -157,10 +157,10 @@ def test_plan_md_and_the_terminal_say_rename_and_parent() -> None:
     assert [a.id for a in plan.actions] == ["update_org_unit:sales", "update_org_unit:store-01"]
     text = render_markdown(plan)
     assert (
-        "- `store-01` **rename** `Versmarkt Amsterdam Centrum` → `Versmarkt Amsterdam Noord`"
+        "- `store-01` — **rename** `Versmarkt Amsterdam Centrum` → `Versmarkt Amsterdam Noord`"
         in text
     )
-    assert "- `sales` **parent** ∅ → `store-01`" in text
+    assert "- `sales` — **parent** ∅ → `store-01`" in text
     assert "2 org units changed" in text
     out = terminal(plan)
     assert (
@@ -184,7 +184,7 @@ def test_the_plan_file_round_trips_updates_and_undeclared_keys(tmp_path: Path) -
     renamed = declared(OrgUnit("store-01", "business_unit", "Noord"))
     renamed = replace(renamed, org_units=tuple(u for u in renamed.org_units if u.key != "news"))
     plan = compute_plan(renamed, snapshot, state)
-    json_path, _ = write_plan(plan, tmp_path)
+    json_path, *_ = write_plan(plan, tmp_path)
     again = read_plan(json_path)
     assert again.actions == plan.actions
     assert again.undeclared_org_units == ("news",)
@@ -261,7 +261,10 @@ def test_a_renamed_store_a_moved_department_and_a_private_group_reach_speakap(
         ("update_org_unit:store-01", {"name": "Store 01"}, {"name": "Versmarkt Amsterdam Noord"}),
     ]
     md = (world.out / "plan.md").read_text()
-    assert "- `store-01` **rename** `Store 01` → `Versmarkt Amsterdam Noord`" in md
+    assert (
+        "- **Versmarkt Amsterdam Noord** `store-01` — **rename** `Store 01` → "
+        "`Versmarkt Amsterdam Noord`"
+    ) in md
     assert world.apply() == 0
     assert world.plan() == 0, world.plan_json()["actions"]
     store = world.client.get("/Groups", world.group_id("store-01"))

@@ -25,7 +25,12 @@ def test_a_plan_names_its_commit_and_is_written_as_computed(
     planned = plan(PlanRequest(world.state, world.out))
     assert planned.plan.desired_commit == head
     assert planned.plan.counts()["create_user"] == 3
-    assert [p.name for p in planned.written] == ["plan.json", "plan.md"]
+    assert [p.name for p in planned.written] == [
+        "plan.json",
+        "plan.md",
+        "plan.html",
+        "step-summary.md",
+    ]
     assert read_plan(planned.written[0]).ids() == planned.plan.ids()
     assert planned.names["E02"] == "GivenE02 FamilyE02"
     planned.raise_if_blocked()  # nothing blocks three hires

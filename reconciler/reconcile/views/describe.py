@@ -1,10 +1,11 @@
-"""What the human views say about a plan: one describe-and-mask path for plan.md and the terminal.
+"""What the human views say about a plan: one describe-and-mask path for every view.
 
 Here is decided, once: which values are masked (emails and phones, unless the reader may see
-them), how a value, a field change and an action read, which reviewer category an action is in
-(joining, adopted, moving, leaving, updated), how actions group per business unit, and the
-names shown beside employee ids. A view only says how text is set (``Markup``: backticks and
-bold in Markdown, plain in the terminal) and lays the pieces out.
+them), how a field is labelled, how a value, a field change and an action read, which reviewer
+category an action is in (joining, adopted, moving, leaving, updated, drift), how actions group
+per business unit, and the names shown beside employee ids and org-unit keys. A view only says
+how text is set (``Markup``: code spans and bold in Markdown, plain in the terminal and HTML)
+and lays the pieces out.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.model import OFFBOARD_KINDS, Action, Person
+from reconciler.reconcile.guards import GuardResult
 from reconciler.reconcile.plan import Plan
 
 NO_UNIT = "(no business unit)"
@@ -34,9 +36,11 @@ VERB = {
 }
 _ORG_FIELD_VERB = {"name": "rename", "parent": "parent", "visibility": "visibility"}
 
-# The reviewer's categories, in the order they are shown; a person may be in several.
+# The reviewer's categories, in the order they are shown; a person may be in several. An
+# action whose cause is drift (Speakap changed by hand) is drift, whatever its kind.
 JOINING, ADOPTED, MOVING, LEAVING, UPDATED = "joining", "adopted", "moving", "leaving", "updated"
-CATEGORIES = (JOINING, ADOPTED, MOVING, LEAVING, UPDATED)
+DRIFT = "drift"
+CATEGORIES = (JOINING, ADOPTED, MOVING, LEAVING, UPDATED, DRIFT)
 CATEGORY_OF = {
     "create_user": JOINING,
     "reactivate_user": JOINING,
@@ -48,6 +52,43 @@ CATEGORY_OF = {
 }
 _NAME_FIELDS = ("given_name", "infix", "family_name")
 
+# How a field reads for a reviewer (a field not named here: its name with spaces).
+FIELD_LABELS = {
+    "given_name": "given name",
+    "family_name": "family name",
+    "job_title": "job title",
+    "invite_channel": "invite by",
+    "employee_id": "employee id",
+}
+ORG_KIND_LABELS = {
+    "business_unit": "business unit",
+    "department": "department",
+    "local_department": "local department",
+    "group": "group",
+}
+
+
+def label(name: str) -> str:
+    """``job title`` for ``job_title``: a field as the reviewer reads it."""
+    return FIELD_LABELS.get(name, name.replace("_", " "))
+
+
+def cause_of(action: Action) -> str:
+    """Why the action is planned: ``hr``, ``rules``, ``policy`` or ``drift`` (``hr`` for an
+    action that does not say)."""
+    return str(getattr(action, "cause", None) or "hr")
+
+
+def category_of(action: Action, joiner: bool) -> str | None:
+    """The reviewer category of one action: drift for a drift-caused one; None for a joiner's
+    membership (part of joining) and for org-unit actions."""
+    if action.kind in ORG_UNIT_KINDS:
+        return None
+    if cause_of(action) == DRIFT:
+        return DRIFT
+    category = CATEGORY_OF[action.kind]
+    return None if category == MOVING and joiner else category
+
 
 @dataclass(frozen=True, slots=True)
 class ViewOptions:
@@ -56,6 +97,12 @@ class ViewOptions:
 
     show_pii: bool = False
     names: Mapping[str, str] = field(default_factory=dict)
+    org_names: Mapping[str, str] = field(default_factory=dict)  # org-unit key -> its name
+    run_url: str | None = None  # the CI run that made the plan (its artifacts are there)
+
+    def org_name(self, key: str | None) -> str:
+        """An org unit's name, its key when the name is unknown."""
+        return self.org_names.get(str(key), str(key))
 
 
 def _same(text: str) -> str:
@@ -106,47 +153,78 @@ def show_value(name: str, value: Any, options: ViewOptions, markup: Markup = PLA
 
 
 def field_changes(action: Action, options: ViewOptions, markup: Markup = PLAIN) -> str:
-    """``job_title Clerk → Manager, phone ∅ → +31*******78`` for an ``update_user``."""
+    """``job title Clerk → Manager, phone ∅ → +31*******78`` for an ``update_user``."""
     before = dict(action.before or {})
     return ", ".join(
-        f"{k} {show_value(k, before.get(k), options, markup)} → {show_value(k, v, options, markup)}"
+        f"{label(k)} {show_value(k, before.get(k), options, markup)} → "
+        f"{show_value(k, v, options, markup)}"
         for k, v in (action.after or {}).items()
     )
 
 
 def org_unit_changes(action: Action, options: ViewOptions, markup: Markup = PLAIN) -> str:
-    """``rename A → B, parent X → Y`` for an ``update_org_unit`` action."""
+    """``rename A → B, parent X → Y`` for an ``update_org_unit`` action (parents by name)."""
     before = dict(action.before or {})
     return ", ".join(
-        f"{markup.verb(_ORG_FIELD_VERB.get(k, k))} {show_value(k, before.get(k), options, markup)}"
-        f" → {show_value(k, v, options, markup)}"
+        f"{markup.verb(_ORG_FIELD_VERB.get(k, k))} "
+        f"{_org_value(k, before.get(k), options, markup)} → {_org_value(k, v, options, markup)}"
         for k, v in (action.after or {}).items()
     )
 
 
+def _org_value(name: str, value: Any, options: ViewOptions, markup: Markup) -> str:
+    if name == "parent" and value is not None:
+        value = options.org_name(value)
+    return show_value(name, value, options, markup)
+
+
+def _new_org_unit(action: Action, options: ViewOptions, markup: Markup) -> str:
+    """``create business unit Versmarkt Utrecht, parent Regio Noord``."""
+    after = dict(action.after or {})
+    kind = ORG_KIND_LABELS.get(str(after.get("kind")), str(after.get("kind")))
+    said = f"{markup.verb(VERB[action.kind])} {markup.text(kind)} "
+    said += show_value("name", after.get("name", action.org_unit), options, markup)
+    for k in ("parent", "visibility"):
+        if after.get(k) is not None:
+            said += f", {label(k)} {_org_value(k, after[k], options, markup)}"
+    return said
+
+
 def describe(action: Action, options: ViewOptions, markup: Markup = PLAIN) -> str:
-    """One action, said in full: ``join given_name Jan, …``, ``update phone ∅ → …``,
-    ``delete (left the HR export, grace period over)``. Memberships are said per person
-    (see ``membership_changes``)."""
+    """One action, said in full: ``join job title Clerk, …, invite by email`` (a joiner's
+    name is said beside their id, by every view), ``update phone ∅ → …``, ``delete (left the
+    HR export, grace period over)``. Memberships are said per person (see
+    ``membership_changes``)."""
     if action.kind == "update_org_unit":
         return org_unit_changes(action, options, markup)
+    if action.kind == "create_org_unit":
+        return _new_org_unit(action, options, markup)
     verb = markup.verb(VERB[action.kind])
-    if action.kind in ("create_user", "create_org_unit"):
+    if action.kind == "create_user":
         fields = ", ".join(
-            f"{k} {show_value(k, v, options, markup)}"
+            f"{label(k)} {show_value(k, v, options, markup)}"
             for k, v in (action.after or {}).items()
-            if v is not None
+            if v is not None and k not in _NAME_FIELDS
         )
-        return f"{verb} {fields}"
+        return f"{verb} {fields}".rstrip()
     if action.kind == "update_user":
         return f"{verb} {field_changes(action, options, markup)}"
     return f"{verb} ({markup.text(action.reason)})" if action.reason else verb
 
 
-def membership_changes(actions: Iterable[Action]) -> str:
-    """``+store-02 −store-01``: a person's membership actions, additions first."""
-    adds = [f"+{a.org_unit}" for a in actions if a.kind == "add_membership"]
-    removes = [f"−{a.org_unit}" for a in actions if a.kind == "remove_membership"]
+def membership_changes(
+    actions: Iterable[Action], options: ViewOptions | None = None, markup: Markup = PLAIN
+) -> str:
+    """``+store-02 −store-01``: a person's membership actions, additions first; by org-unit
+    name when ``options`` knows the names (``+Store 02 −Store 01``)."""
+
+    def said(action: Action) -> str:
+        key = str(action.org_unit)
+        return markup.text(options.org_name(key) if options else key)
+
+    actions = list(actions)
+    adds = [f"+{said(a)}" for a in actions if a.kind == "add_membership"]
+    removes = [f"−{said(a)}" for a in actions if a.kind == "remove_membership"]
     return " ".join(adds + removes)
 
 
@@ -215,8 +293,8 @@ def by_category(
     found: dict[str, dict[str, list[Action]]] = {}
     for eid, actions in people.items():
         for action in actions:
-            category = CATEGORY_OF[action.kind]
-            if category == MOVING and eid in joiners:
+            category = category_of(action, eid in joiners)
+            if category is None:
                 continue
             found.setdefault(category, {}).setdefault(eid, []).append(action)
     return {c: found[c] for c in CATEGORIES if c in found}
@@ -259,10 +337,11 @@ class _Names(Mapping[str, str]):
 
 
 def plural(n: int, noun: str) -> str:
-    """``1 action``, ``2 actions``, ``3 people``."""
+    """``1 action``, ``2 actions``, ``3 people``, ``1,390 actions``."""
     if n == 1:
         return f"1 {noun}"
-    return f"{n} {'people' if noun == 'person' else noun + 's'}"
+    many = noun[: -len("person")] + "people" if noun.endswith("person") else noun + "s"
+    return f"{n:,} {many}"
 
 
 def more(n: int) -> str:
@@ -278,3 +357,39 @@ def undeclared_line(keys: tuple[str, ...], markup: Markup = PLAIN) -> str:
         f"{plural(len(keys), 'org unit')} with a key org-units.yaml no longer declares "
         f"{verb} left in Speakap, not managed (never deleted): {shown}"
     )
+
+
+# -- safety guards ------------------------------------------------------------------------------
+
+GUARD_LABELS = {
+    "offboard": "suspensions and deletions",
+    "updates": "profile updates",
+    "empty_desired": "empty desired state",
+}
+
+
+def guard_line(guard: GuardResult) -> str:
+    """``suspensions and deletions: 222 = 70.3% of 316 managed users, limit 10% (31): over by
+    191``: a guard's numbers, with thousands separators."""
+    what = GUARD_LABELS.get(guard.name, guard.name)
+    if guard.name == "empty_desired":
+        return (
+            f"{what}: the desired state has no people, and the network has "
+            f"{guard.managed:,} managed users"
+        )
+    said = (
+        f"{what}: {guard.count:,} = {guard.percent:.1f}% of {guard.managed:,} managed users, "
+        f"limit {guard.threshold_percent:g}% ({guard.limit:,})"
+    )
+    return f"{said}: over by {guard.count - guard.limit:,}" if guard.tripped else said
+
+
+def guard_verdict(guard: GuardResult) -> str:
+    """``blocked``, ``overridden``, ``ok``, or ``ok (applies from 10 managed users)``."""
+    if guard.blocked:
+        return "blocked"
+    if guard.overridden:
+        return "overridden"
+    if guard.name != "empty_desired" and guard.managed < guard.min_managed:
+        return f"ok (applies from {guard.min_managed:,} managed users)"
+    return "ok"

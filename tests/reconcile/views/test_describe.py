@@ -50,10 +50,10 @@ def test_each_view_sets_the_same_description_in_its_own_markup() -> None:
         before={"phone": None, "job_title": "Clerk"},
         after={"phone": "+31612345678", "job_title": "Boss"},
     )
-    assert describe(update, HIDDEN) == "update phone ∅ → +31*******78, job_title Clerk → Boss"
+    assert describe(update, HIDDEN) == "update phone ∅ → +31*******78, job title Clerk → Boss"
     loud = Markup(value=lambda t: f"<{t}>", verb=str.upper, text=str)
     assert describe(update, HIDDEN, loud) == (
-        "UPDATE phone ∅ → <+31*******78>, job_title <Clerk> → <Boss>"
+        "UPDATE phone ∅ → <+31*******78>, job title <Clerk> → <Boss>"
     )
     rename = Action(
         "update_org_unit:s1",

@@ -1,8 +1,10 @@
-"""plan.md, the PR comment: summary first, PII masked, names beside ids, within GitHub's limit."""
+"""plan.md, the PR comment: headline and totals first, guards with their numbers, leavers by
+name, one row per business unit by name, then folded details; PII masked; data shown exactly
+as written, whatever Markdown or HTML it holds."""
 
 from __future__ import annotations
 
-from functools import cache
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,80 +13,181 @@ from reconciler.gitops.github import MARKER, MAX_BODY, with_marker
 from reconciler.model import Person
 from reconciler.reconcile.plan import Plan, compute_plan
 from reconciler.reconcile.views.markdown import render_markdown
-from tests.reconcile.conftest import a_day_of_changes, desired, live, live_as_desired, person
+from tests.reconcile.conftest import (
+    SMALL_GUARDS,
+    a_day_of_changes,
+    desired,
+    live_as_desired,
+    person,
+)
+from tests.reconcile.views.plans import Unit, as_github_shows, synthetic_plan
+
+ORG_NAMES = {"store-01": "Versmarkt Centrum", "store-02": "Versmarkt Noord", "sales": "Verkoop"}
 
 
-@cache
-def a_huge_first_run() -> Plan:
-    people = [person(f"E{i:06}", unit=f"store-{i % 300:03}") for i in range(6000)]
-    return compute_plan(desired(*people), live([]), None)
+def test_plan_md_has_headline_totals_and_guards_before_any_person() -> None:
+    text = render_markdown(a_day_of_changes(), org_names=ORG_NAMES)
+    assert text.startswith("## speakap-sync plan: 1 joining · 1 moving · 1 leaving · 2 updated\n")
+    assert "| people | joining | moving | leaving | updated | drift | blocked |" in text
+    assert "| 4 | 1 | 1 | 1 | 2 | 0 | no |" in text  # E4 joins, E1 moves, E3 leaves, E1+E2
+    assert "sha256" not in text.split("\n\n")[0]  # no hash in the headline
+    guards = text.index("**Safety guards**")
+    assert "| suspensions and deletions (`offboard`) | 1 | 33.3% of 3 | 10% (0) | " in text
+    assert "ok (applies from 10 managed users)" in text  # too few managed users to apply
+    assert guards < text.index("### Leaving") < text.index("### Changes per business unit")
+    assert text.index("### Changes per business unit") < text.index("<details>")
 
 
-def test_plan_md_has_summary_first_and_masks_pii_by_default() -> None:
+def test_plan_md_masks_emails_and_phones_unless_asked() -> None:
     plan = a_day_of_changes()
     text = render_markdown(plan)
-    table = text.index("| joins | moves | leaves | updates | blocked |")
-    assert table < text.index("<details>")
-    assert "| 1 | 1 | 1 | 2 | no |" in text  # E4 joins, E1 moves, E3 leaves, E1+E2 updated
     assert "new.hire@example.com" not in text and "n***@example.com" in text
-    assert "+31612345678" not in text
+    assert "+31612345678" not in text and "+31*******78" in text
     shown = render_markdown(plan, show_pii=True)
     assert "new.hire@example.com" in shown and "+31612345678" in shown
-    assert "<summary><b>store-01</b>" in text
-    assert "8 actions · desired state uncommitted" in text
 
 
-def test_plan_md_counts_read_in_the_singular_when_there_is_one() -> None:
-    before = desired(person("E1"))
-    plan = compute_plan(desired(person("E1", unit="store-02")), live_as_desired(before), before)
-    text = render_markdown(plan)
-    assert "2 actions · " in text
-    assert "0 new org units · 1 membership added · 1 removed · 1 managed user · " in text
+def test_units_read_by_name_with_their_key_and_counts_per_category() -> None:
+    text = render_markdown(a_day_of_changes(), org_names=ORG_NAMES)
+    assert "| Versmarkt Centrum `store-01` | 1 | · | **1** | 1 | · |" in text
+    assert "| Versmarkt Noord `store-02` | · | 1 | · | 1 | · |" in text
+    assert "<summary><b>Versmarkt Centrum</b> (store-01) — 1 leaving, 1 updated, 1 joining" in text
 
 
-def test_plan_md_says_each_persons_changes_on_one_line() -> None:
-    text = render_markdown(a_day_of_changes())
-    assert ("- `E1` **update** phone ∅ → `+31*******78`; memberships +store-02 −store-01") in text
-    assert "- `E3` **delete** (left the HR export, grace period over)" in text
-    assert "- `E4` **join** given_name `GivenE4`, family_name `FamilyE4`, " in text
+def test_each_person_reads_on_one_line_with_labels_and_org_unit_names() -> None:
+    names = {"E1": "Jan van der Berg", "E3": "Piet de Vries"}
+    text = render_markdown(a_day_of_changes(), names=names, org_names=ORG_NAMES)
+    assert (
+        "- **Jan van der Berg** `E1` — **update** phone ∅ → `+31*******78`; "
+        "memberships +Versmarkt Noord −Versmarkt Centrum\n"
+    ) in text
+    assert "- **Piet de Vries** `E3` — **delete** (left the HR export, grace period over)" in text
+    assert "- `E2` — **update** job title `Clerk` → `Manager`" in text  # no name known: the id
+    assert (
+        "- **GivenE4 FamilyE4** `E4` — **join** email `n***@example.com`, job title `Clerk`, "
+        "invite by `email`; memberships +Verkoop +Versmarkt Centrum\n"
+    ) in text
+    assert "job_title" not in text and "invite_channel" not in text
 
 
-def test_plan_md_names_movers_and_leavers_beside_their_employee_id() -> None:
-    plan = a_day_of_changes()
-    text = render_markdown(plan, names={"E1": "Jan van der Berg", "E3": "Piet de Vries"})
-    assert "- `E1` Jan van der Berg **update** phone" in text
-    assert "- `E3` Piet de Vries **delete**" in text
-    assert "- `E2` **update**" in text  # no name given: the id alone
-
-
-def test_markdown_in_values_and_names_cannot_break_the_table_or_the_code_spans() -> None:
-    before = desired(person("a|b"))
-    after = desired(person("a|b", job_title="`<b>|x"))
+def test_leavers_are_named_first_for_good_before_suspended() -> None:
+    before = desired(*(person(f"E{i}") for i in range(4)), person("S1", status="active"))
+    after = desired(person("E0"), person("S1", status="suspended"))
     plan = compute_plan(after, live_as_desired(before), before)
-    text = render_markdown(plan, names={"a|b": "<img src=x>"})
-    assert "- `a\\|b` &lt;img src=x> **update** job_title `Clerk` → `'&lt;b>\\|x`" in text
+    text = render_markdown(plan, names={"E1": "Ann", "E2": "Bob", "E3": "Cy", "S1": "Sue"})
+    leaving = text.index("### Leaving: 4 people, 3 of them for good (deleted or anonymized)")
+    rows = [text.index(f"| **{n}** |") for n in ("Ann", "Bob", "Cy", "Sue")]
+    assert leaving < rows[0] < rows[1] < rows[2] < rows[3]  # deletions, then the suspension
+    assert rows[3] < text.index("### Changes per business unit") < text.index("<details>")
 
 
-def test_a_blocked_plan_says_so_above_everything_else() -> None:
-    employed = desired(*(person(f"E{i}") for i in range(3)))
-    plan = compute_plan(desired(), live_as_desired(employed), employed)
+def test_a_plan_with_more_leavers_than_the_cap_names_the_cap_and_counts_the_rest() -> None:
+    plan, names = synthetic_plan([Unit(leaving=300), Unit(leaving=100, joining=50)])
+    text = render_markdown(plan, org_names=names)
+    assert "### Leaving: 400 people, 400 of them for good" in text
+    named = re.findall(r"^\|  \| `L\d+-\d+` \|", text, re.MULTILINE)
+    assert 50 <= len(named) <= 200
+    assert f"… and {400 - len(named):,} more people leaving, not named here for room" in text
+
+
+def test_two_blocking_guards_read_as_two_lines_in_one_caution_box() -> None:
+    before = desired(*(person(f"E{i}") for i in range(20)), policy=SMALL_GUARDS)
+    after = desired(*(person(f"E{i}", job_title="Boss") for i in range(10)), policy=SMALL_GUARDS)
+    plan = compute_plan(after, live_as_desired(before), before)
+    assert [g.name for g in plan.guards if g.blocked] == ["offboard", "updates"]
     text = render_markdown(plan)
-    assert "| **yes** |" in text and "empty_desired" in text
-    assert text.index("**Blocked**") < text.index("<details>")
+    assert text.startswith("## speakap-sync plan: blocked: ")
+    shown = as_github_shows(text)
+    box = shown[shown.index("<blockquote>") : shown.index("</blockquote>")]
+    items = re.findall(r"<li>(.*?)</li>", box)
+    assert items == [
+        "suspensions and deletions: 10 = 50.0% of 20 managed users, limit 10% (2): over by 8",
+        "profile updates: 10 = 50.0% of 20 managed users, limit 30% (6): over by 4",
+    ]
+    assert (
+        "| profile updates (`updates`) | 10 | 50.0% of 20 | 30% (6) | :no_entry: **blocked** |"
+    ) in text
+    assert text.index("[!CAUTION]") < text.index("| people |")
 
 
-def test_a_huge_plan_md_is_truncated_with_a_note() -> None:
-    text = render_markdown(a_huge_first_run())
-    assert len(text) <= MAX_BODY
-    assert "The full plan is in the `plan.json` artifact" in text
-    assert text.count("<details>") == text.count("</details>")
+def test_hostile_names_and_values_show_exactly_as_written_and_never_as_markup() -> None:
+    """In running text Markdown is escaped; in a code span nothing is (it would show as
+    written); in a table cell a pipe is escaped even in a code span; raw HTML never runs."""
+    hostile = "<script>alert(1)</script> *Jan* [x](y) &amp; Pipe|r `tick`"
+    before = desired(person("a|b"))
+    after = desired(person("a|b", job_title="<b>|x &lt; `y`"))
+    plan = compute_plan(after, live_as_desired(before), before)
+    text = render_markdown(plan, names={"a|b": hostile}, org_names={"store-01": hostile})
+    shown = as_github_shows(text)
+    assert "<script" not in shown and "<b>|x" not in shown and 'href="y"' not in shown
+    assert "<em>" not in shown
+    assert (
+        "<strong>&lt;script&gt;alert(1)&lt;/script&gt; *Jan* [x](y) &amp;amp; Pipe|r "
+        "`tick`</strong>" in shown
+    )
+    assert "<code>a|b</code>" in shown  # in a list item: no backslash shown
+    assert "<code>&lt;b&gt;|x &amp;lt; `y`</code>" in shown  # the value, as written
+    assert (
+        "<td>&lt;script&gt;alert(1)&lt;/script&gt; *Jan* [x](y) &amp;amp; Pipe|r `tick` " in shown
+    )
+    assert "<summary><b>&lt;script&gt;alert(1)&lt;/script&gt; *Jan*" in shown
 
 
-def test_plan_md_is_cut_to_the_github_clients_limit_and_posted_whole() -> None:
-    """One limit for both: plan.md fills the client's MAX_BODY, leaving the marker room, so the
-    client never cuts it a second time (which would break its folded sections)."""
-    text = render_markdown(a_huge_first_run())
-    assert MAX_BODY - 1_000 < len(text) <= MAX_BODY
+def test_a_line_break_in_a_value_never_starts_a_new_block() -> None:
+    before = desired(person("E1"))
+    after = desired(person("E1", job_title="Clerk\n## Heading\n| x |"))
+    plan = compute_plan(after, live_as_desired(before), before)
+    shown = as_github_shows(render_markdown(plan, names={"E1": "Jan\n\n# Big"}))
+    assert "<h2>Heading" not in shown and "<h1>Big" not in shown
+
+
+def test_the_comment_links_the_ci_run_and_its_plan_artifact() -> None:
+    url = "https://github.com/versmarkt/people/actions/runs/42"
+    text = render_markdown(a_day_of_changes(), run_url=url)
+    assert f"[CI run]({url})" in text
+    assert f"[`speakap-sync-plan` artifact]({url}#artifacts)" in text
+    assert "](" not in render_markdown(a_day_of_changes())  # outside CI: no links
+
+
+def test_counts_read_with_thousands_separators_and_in_the_singular_for_one() -> None:
+    plan, names = synthetic_plan([Unit(joining=1234), Unit(joining=1)])
+    text = render_markdown(plan, org_names=names)
+    assert text.startswith("## speakap-sync plan: 1,235 joining\n")
+    assert "| Store 0 `unit-0` | 1,234 |" in text and "| Store 1 `unit-1` | 1 |" in text
+    assert "1,235 memberships added, 0 removed" in text
+    before = desired(person("E1"))
+    one = compute_plan(desired(person("E1", unit="store-02")), live_as_desired(before), before)
+    assert "1 membership added, 1 removed · 1 managed user, 0 unmanaged" in render_markdown(one)
+
+
+def test_each_details_section_says_how_many_people_it_shows() -> None:
+    plan, names = synthetic_plan([Unit(joining=3000), Unit(joining=2000), Unit(leaving=5)])
+    text = render_markdown(plan, org_names=names)
+    shown = re.findall(
+        r"<summary><b>Store (\d)</b> \(unit-\d\) — [^·]+ · showing ([\d,]+) of ([\d,]+)</summary>",
+        text,
+    )
+    assert [s[0] for s in shown] == ["2", "0", "1"]  # the unit with leavers first
+    assert shown[0][1:] == ("5", "5")
+    for _, k, n in shown[1:]:
+        assert 0 < int(k.replace(",", "")) < int(n.replace(",", ""))
+    assert text.count("<details>") == text.count("</details>") == 3
+
+
+def test_a_plan_without_changes_says_so() -> None:
+    state = desired(person("E1"))
+    text = render_markdown(compute_plan(state, live_as_desired(state), state))
+    assert text.startswith("## speakap-sync plan: no changes\n")
+    assert "No changes. Live Speakap matches the desired state." in text
+    assert "<details>" not in text
+
+
+def test_plan_md_fills_the_clients_limit_and_is_posted_whole() -> None:
+    """One limit for both: plan.md leaves room for the sticky comment's marker, so the client
+    never cuts it a second time (which would break its folded sections)."""
+    plan, names = synthetic_plan([Unit(joining=200) for _ in range(30)])
+    text = render_markdown(plan, org_names=names)
+    assert MAX_BODY - 2_000 < len(text) <= MAX_BODY - len(MARKER) - 1
     assert with_marker(text) == f"{MARKER}\n{text}"
 
 

@@ -21,15 +21,18 @@ from reconciler.reconcile.views import (
 from tests.reconcile.conftest import a_day_of_changes
 
 
-def test_write_plan_writes_plan_json_and_plan_md(tmp_path: Path) -> None:
+def test_write_plan_writes_the_plan_files(tmp_path: Path) -> None:
     plan = a_day_of_changes()
     out = tmp_path / "out"  # made when missing
     written = write_plan(plan, out, names={"E3": "Piet de Vries"})
-    assert [p.name for p in written] == ["plan.json", "plan.md"]
-    assert sorted(p.name for p in out.iterdir()) == ["plan.json", "plan.md"]
+    files = ["plan.json", "plan.md", "plan.html", "step-summary.md"]
+    assert [p.name for p in written] == files
+    assert sorted(p.name for p in out.iterdir()) == sorted(files)
     assert read_plan(written[0]).ids() == plan.ids()
     md = written[1].read_text()
-    assert md.startswith("## speakap-sync plan") and "`E3` Piet de Vries **delete**" in md
+    assert md.startswith("## speakap-sync plan") and "**Piet de Vries** `E3` — **delete**" in md
+    assert "Piet de Vries" in written[2].read_text()
+    assert written[3].read_text() == md  # a small plan: the job summary says the same
 
 
 def test_every_file_output_writes_the_file_it_names(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ def test_the_terminal_view_shows_a_day_of_changes_per_business_unit_by_name() ->
     assert "store-01 — 1 joining, 1 leaving, 1 updated" in out
     assert "joining GivenE4 FamilyE4 (E4)" in out  # a joiner's name comes from the plan itself
     assert "leaving Piet de Vries (E3): delete" in out
-    assert "updated E2: job_title Clerk → Manager" in out
+    assert "updated E2: job title Clerk → Manager" in out
     assert "store-02 — 1 moving, 1 updated" in out
     assert "moving  Jan van der Berg (E1) +store-02 −store-01" in out
     assert "create_user:E4" not in out and "add_membership:" not in out  # no raw action ids
@@ -67,7 +67,7 @@ def test_a_first_run_of_many_hires_is_capped_per_unit_and_per_business_unit() ->
     people = [person(f"E{i:04}", unit=f"store-{i % 50:02}") for i in range(500)]
     plan = compute_plan(desired(*people), live([]), None)
     out = terminal(plan, units=3, per_unit=2)
-    assert "1500 actions: 500 create_user · 1000 add_membership" in out
+    assert "1,500 actions: 500 create_user · 1000 add_membership" in out
     assert "store-00 — 10 joining" in out and "store-02 — 10 joining" in out
     assert "store-03 — " not in out
     assert "joining GivenE0000 FamilyE0000 (E0000), GivenE0050 FamilyE0050 (E0050) … 8 more" in out

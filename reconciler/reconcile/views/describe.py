@@ -73,10 +73,12 @@ def label(name: str) -> str:
     return FIELD_LABELS.get(name, name.replace("_", " "))
 
 
-def cause_of(action: Action) -> str:
-    """Why the action is planned: ``hr``, ``rules``, ``policy`` or ``drift`` (``hr`` for an
-    action that does not say)."""
-    return str(getattr(action, "cause", None) or "hr")
+CAUSE_LABELS = {
+    "hr": "HR export",
+    "rules": "mapping rules",
+    "policy": "policy",
+    "drift": "drift (changed by hand in Speakap)",
+}
 
 
 def category_of(action: Action, joiner: bool) -> str | None:
@@ -84,7 +86,7 @@ def category_of(action: Action, joiner: bool) -> str | None:
     membership (part of joining) and for org-unit actions."""
     if action.kind in ORG_UNIT_KINDS:
         return None
-    if cause_of(action) == DRIFT:
+    if action.cause == DRIFT:
         return DRIFT
     category = CATEGORY_OF[action.kind]
     return None if category == MOVING and joiner else category

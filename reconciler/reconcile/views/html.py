@@ -32,15 +32,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from reconciler.model import ACTION_KINDS, Action
+from reconciler.model import ACTION_CAUSES, ACTION_KINDS, Action
 from reconciler.reconcile.plan import Plan
 from reconciler.reconcile.plan_json import atomic_write
 from reconciler.reconcile.views.changes import RISK, Changes, changes_of
 from reconciler.reconcile.views.describe import (
     CATEGORIES,
+    CAUSE_LABELS,
     GUARD_LABELS,
     ViewOptions,
-    cause_of,
     describe,
     guard_line,
     guard_verdict,
@@ -48,13 +48,6 @@ from reconciler.reconcile.views.describe import (
 )
 
 FILENAME = "plan.html"
-CAUSES = ("hr", "rules", "policy", "drift")
-CAUSE_LABELS = {
-    "hr": "HR export",
-    "rules": "mapping rules",
-    "policy": "policy",
-    "drift": "drift (changed by hand)",
-}
 KIND_LABELS = {
     "create_org_unit": "create org unit",
     "update_org_unit": "change org unit",
@@ -71,7 +64,7 @@ KIND_LABELS = {
 MEMBERSHIP_KINDS = frozenset({"add_membership", "remove_membership"})
 ORG_UNITS = "Org units"
 _KIND_INDEX: dict[str, int] = {kind: i for i, kind in enumerate(ACTION_KINDS)}
-_CAUSE_INDEX = {cause: i for i, cause in enumerate(CAUSES)}
+_CAUSE_INDEX: dict[str, int] = {cause: i for i, cause in enumerate(ACTION_CAUSES)}
 _CATEGORY_BIT = {category: 1 << i for i, category in enumerate(RISK)}
 
 
@@ -139,8 +132,8 @@ def page_data(plan: Plan, changes: Changes, options: ViewOptions) -> dict[str, A
         "kindLabels": [KIND_LABELS.get(k, k) for k in ACTION_KINDS],
         "membershipKinds": sorted(_KIND_INDEX[k] for k in MEMBERSHIP_KINDS),
         "categories": list(RISK),
-        "causes": list(CAUSES),
-        "causeLabels": [CAUSE_LABELS[c] for c in CAUSES],
+        "causes": list(ACTION_CAUSES),
+        "causeLabels": [CAUSE_LABELS[c] for c in ACTION_CAUSES],
         "actions": len(plan.actions),
     }
 
@@ -180,7 +173,7 @@ _SCRIPT_ESCAPES = (
 
 def _action(action: Action, who: str, options: ViewOptions, orgs: dict[str, int]) -> list[Any]:
     kind = _KIND_INDEX[action.kind]
-    cause = _CAUSE_INDEX.get(cause_of(action), 0)
+    cause = _CAUSE_INDEX[action.cause]
     if action.kind in MEMBERSHIP_KINDS:
         key = str(action.org_unit)
         said: list[Any] = [kind, cause, orgs.setdefault(key, len(orgs))]

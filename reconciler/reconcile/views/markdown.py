@@ -39,6 +39,7 @@ from reconciler.reconcile.views.changes import (
 from reconciler.reconcile.views.describe import (
     ADOPTED,
     CATEGORIES,
+    CAUSE_LABELS,
     GUARD_LABELS,
     JOINING,
     LEAVING,
@@ -47,7 +48,6 @@ from reconciler.reconcile.views.describe import (
     VERB,
     Markup,
     ViewOptions,
-    cause_of,
     describe,
     guard_line,
     guard_verdict,
@@ -64,7 +64,6 @@ MAX_UNIT_ROWS = 300  # table rows per 65,536 characters of limit; the rest are f
 MAX_LEAVERS = 200  # leavers named per 65,536 characters of limit; the rest are counted
 MAX_NAME = 80  # characters of a name or key shown in the summary
 MEMBERSHIP_KINDS = frozenset({"add_membership", "remove_membership"})
-CAUSES = {"rules": "the mapping rules changed", "policy": "policy", "drift": "changed by hand"}
 
 
 def _bold(text: str) -> str:
@@ -487,9 +486,9 @@ def _person_line(person: PersonChanges, options: ViewOptions) -> str:
     memberships = membership_changes(person.actions, options, MARKDOWN)
     if memberships:
         parts.append(f"memberships {memberships}")
-    causes = sorted({cause_of(a) for a in person.actions} - {"hr"})
+    causes = sorted({a.cause for a in person.actions} - {"hr"})
     if causes:
-        parts.append("_cause: " + ", ".join(CAUSES.get(c, c) for c in causes) + "_")
+        parts.append("_cause: " + ", ".join(CAUSE_LABELS[c] for c in causes) + "_")
     return f"- {who} — " + "; ".join(parts) + "\n"
 
 

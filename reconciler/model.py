@@ -121,6 +121,22 @@ def _handle(value: str) -> str:
     return value.strip().lower()
 
 
+def mask_email(value: str) -> str:
+    """``j***@example.com``: the first letter and the domain, never the whole address. Every
+    output that shows an email to someone who may not see it (plans, reports) masks it so."""
+    local, _, domain = value.partition("@")
+    if not local or not domain:
+        return "***"
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_phone(value: str) -> str:
+    """``+31*******78``: the first three and last two characters, when more stays hidden."""
+    if len(value) <= 5:
+        return "***"
+    return value[:3] + "*" * (len(value) - 5) + value[-2:]
+
+
 @dataclass(frozen=True, slots=True)
 class DesiredState:
     """Everything plan needs from desired-state/: org units, people and the network policy."""

@@ -16,7 +16,10 @@ Lifecycle:
 - several rows with one employee id are merged: the primary contract (``policy.duplicates``)
   gives the profile, the other active contracts add their memberships;
 - a row with a data error quarantines a person already in the previous state (kept exactly as
-  they were) and rejects a new one. Bad data never offboards anyone.
+  they were) and rejects a new one. Bad data never offboards anyone. A missing or unusable
+  email or phone is no data error: the invite goes by the channel that remains, down to a
+  printable sheet; only when the policy allows no channel that reaches them is the row
+  rejected, with a reason that says so.
 """
 
 from __future__ import annotations
@@ -233,10 +236,11 @@ def _person(
     primary = _primary(active, config.policy) if active and not errors else None
     channel = None
     if primary is not None:
-        fields = primary.row.fields
-        channel = invite_channel(fields.get("email"), fields.get("phone"), config.policy)
+        row = primary.row
+        sms_phone = row.fields.get("phone") if row.sms else None
+        channel = invite_channel(row.fields.get("email"), sms_phone, config.policy)
         if channel is None:
-            errors.append((primary.row.line, "no invite channel the policy allows reaches them"))
+            errors.append((row.line, _unreachable(row, config.policy)))
     if errors:
         kind: IssueKind = "quarantined" if old is not None else "rejected"
         acc.issues += [Issue(kind, line, employee_id, reason) for line, reason in errors]
@@ -252,10 +256,31 @@ def _person(
         acc.issues += [
             Issue("warning", contract.row.line, employee_id, w) for w in contract.row.warnings
         ]
+    if old is None and _no_contact(primary.row, config.policy):
+        # a hire the policy would rather reach by email or SMS: someone must hand out a sheet
+        reason = "no usable email or phone: invited with a printable sheet"
+        acc.issues.append(Issue("warning", primary.row.line, employee_id, reason))
     if len(active) > 1:
         lines = tuple(c.row.line for c in active)
         acc.merges.append(Merge(employee_id, lines, primary.row.line))
     return _build(employee_id, primary, active, channel)
+
+
+def _no_contact(row: Row, policy: Policy) -> bool:
+    """Neither email nor phone, where the policy would invite by one of them."""
+    contact = row.fields.get("email") or row.fields.get("phone")
+    return not contact and bool({"email", "sms"} & set(policy.invite_channels))
+
+
+def _unreachable(row: Row, policy: Policy) -> str:
+    """Why no invite channel the policy allows reaches the person of ``row``."""
+    have = [name for name in ("email", "phone") if row.fields.get(name)]
+    if "phone" in have and not row.sms:
+        have.remove("phone")
+    reach = f"reachable by {' and '.join(have)} only" if have else "no usable email or phone"
+    allowed = ", ".join(policy.invite_channels) or "none"
+    hint = "" if "printable" in policy.invite_channels else " (printable would onboard them)"
+    return f"no invite channel: {reach}, and policy.invite_channels allows {allowed}{hint}"
 
 
 def _primary(active: Sequence[_Contract], policy: Policy) -> _Contract:

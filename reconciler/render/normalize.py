@@ -2,12 +2,20 @@
 
 The libraries do the hard parts: ``phonenumbers`` for E.164, ``email-validator`` for address
 syntax (no DNS). A value that cannot be normalised becomes a row error (the row is rejected or
-its person quarantined) or, when the person stays reachable, a warning.
+its person quarantined) or a warning. A missing or unusable email or phone is never an error:
+the person is invited by the channel that remains, down to a printable sheet.
+
+Phones are read in the forms people write them: ``+31(0)30-8246280``, ``0031 6 1234 5678``,
+``06-12345678``, dots, spaces, a trailing note (``06-12345678 (privé)``), a spreadsheet's
+``612345678.0``, several numbers (the first usable one). A number whose length fits its
+country but that is in no assigned range (possible, not valid) is kept for the record and
+never used for SMS.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -16,6 +24,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from reconciler.desired.config import SourceConfig
+from reconciler.model import mask_email, mask_phone
 from reconciler.render.sources.base import RawRow
 
 _EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01, with Excel's 1900 leap-year bug
@@ -37,6 +46,7 @@ class Row:
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     invalid: tuple[str, ...] = ()  # fields whose value was dropped as invalid (email, phone)
+    sms: bool = False  # the phone (if any) is valid, fit for an SMS invite
 
 
 def collapse(text: str | None) -> str | None:
@@ -57,26 +67,70 @@ def normalize_email(text: str) -> str | None:
     return str(result.normalized).lower()
 
 
+@dataclass(frozen=True, slots=True)
+class Phone:
+    """A phone number in E.164. ``valid``: in a range its country assigns, fit for SMS; else
+    only possible (its length fits a fixed or mobile number there), kept for the record."""
+
+    e164: str
+    valid: bool
+
+
 def normalize_phone(text: str, region: str) -> str | None:
-    """E.164 form of a number written in international or ``region``'s national format.
+    """E.164 form of a valid number written in international or ``region``'s national format
+    (None for a number that is only possible, see ``parse_phone``)."""
+    phone = parse_phone(text, region)
+    return phone.e164 if phone is not None and phone.valid else None
+
+
+@lru_cache(maxsize=4096)
+def parse_phone(text: str, region: str) -> Phone | None:
+    """The first valid number in ``text``, else the first possible one, else None.
 
     A spreadsheet that stored a phone as a number drops its ``+`` (``32470123456``): when the
     digits are not a valid national number, they are tried as an international one.
     """
-    found = _valid_phone(text, region)
-    if found is None and text.isdigit():
-        found = _valid_phone("+" + text, region)
-    return found
+    possible: Phone | None = None
+    for candidate in _phone_candidates(text):
+        for number in _parses(candidate, region):
+            e164 = str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+            if phonenumbers.is_valid_number(number):
+                return Phone(e164, valid=True)
+            if possible is None and _possible(number):
+                possible = Phone(e164, valid=False)
+    return possible
 
 
-def _valid_phone(text: str, region: str) -> str | None:
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+_FLOAT_CELL = re.compile(r"^(\+?\d+)\.0+$")  # 612345678.0: a phone a spreadsheet kept as a float
+# A trailing note in brackets, with letters and no digits: "06-12345678 (privé)".
+_NOTE = re.compile(r"\s*[(\[][^\d()\[\]]*[^\W\d_][^\d()\[\]]*[)\]]\s*$")
+# Between two numbers in one cell: "06-12345678 / 030-8246280", "…; …", "… of …".
+_SEPARATOR = re.compile(r"\s*[;,]\s*|\s+/\s+|\s+(?:of|or|en|and|oder|ou)\s+", re.IGNORECASE)
+
+
+def _phone_candidates(text: str) -> Iterator[str]:
+    text = _FLOAT_CELL.sub(r"\1", text.strip())
+    text = _NOTE.sub("", text)
+    yield text
+    parts = [p for p in _SEPARATOR.split(text) if p and p.strip()]
+    if len(parts) > 1:
+        yield from parts
+
+
+def _parses(text: str, region: str) -> Iterator[phonenumbers.PhoneNumber]:
+    tries = [text, "+" + text] if text.isdigit() else [text]
+    for attempt in tries:
+        try:
+            yield phonenumbers.parse(attempt, region)
+        except phonenumbers.NumberParseException:
+            continue
+
+
+def _possible(number: phonenumbers.PhoneNumber) -> bool:
+    if not number.national_number:
+        return False  # 0000000000
+    kind = phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE
+    return bool(phonenumbers.is_possible_number_for_type(number, kind))
 
 
 @lru_cache(maxsize=65536)
@@ -150,7 +204,7 @@ def normalize_row(raw: RawRow, source: SourceConfig, *, serial_dates: bool = Fal
         infix, family = split_infix(fields["family_name"])
         if infix is not None:
             fields["infix"], fields["family_name"] = infix, family
-    invalid = _contact(fields, source, errors, warnings)
+    invalid, sms = _contact(fields, source, warnings)
     if "language" in fields:
         fields["language"] = fields["language"].lower()
     elif source.default_language:
@@ -177,28 +231,35 @@ def normalize_row(raw: RawRow, source: SourceConfig, *, serial_dates: bool = Fal
         errors=tuple(errors),
         warnings=tuple(warnings),
         invalid=invalid,
+        sms=sms,
     )
 
 
 def _contact(
-    fields: dict[str, str], source: SourceConfig, errors: list[str], warnings: list[str]
-) -> tuple[str, ...]:
+    fields: dict[str, str], source: SourceConfig, warnings: list[str]
+) -> tuple[tuple[str, ...], bool]:
+    """Canonical email and phone into ``fields``; unusable ones are warnings (masked values).
+    Returns the fields dropped as invalid and whether the phone is fit for SMS."""
     email_text = fields.pop("email", None)
     phone_text = fields.pop("phone", None)
     email = normalize_email(email_text) if email_text else None
-    phone = normalize_phone(phone_text, source.phone_region) if phone_text else None
+    phone = parse_phone(phone_text, source.phone_region) if phone_text else None
     if email_text and email is None:
-        warnings.append(f"invalid email {email_text!r} ignored")
+        warnings.append(f"unusable email {mask_email(email_text)!r} ignored")
     if phone_text and phone is None:
-        warnings.append(f"invalid phone {phone_text!r} ignored")
-    if email is None and phone is None:
-        errors.append("neither a valid email nor a phone number")
+        warnings.append(f"unusable phone {mask_phone(phone_text)!r} ignored")
+    elif phone is not None and not phone.valid:
+        warnings.append(
+            f"phone {mask_phone(phone.e164)} is in no assigned number range: kept, "
+            "not used for an SMS invite"
+        )
     if email is not None:
         fields["email"] = email
     if phone is not None:
-        fields["phone"] = phone
-    return tuple(
+        fields["phone"] = phone.e164
+    invalid = tuple(
         name
         for name, text, value in (("email", email_text, email), ("phone", phone_text, phone))
         if text and value is None
     )
+    return invalid, phone is not None and phone.valid

@@ -66,9 +66,9 @@ def test_the_demo_shows_a_short_reviewers_excerpt_on_day_one_and_names_on_day_tw
 ) -> None:
     work, out = played.work, played.out
     day1 = out[out.index("Day 1: 2026-03-02") : out.index("Merge and apply")]
-    assert len(day1.splitlines()) < 30, day1  # an excerpt, not 1,390 actions
-    assert "1 pre-hire;" in day1 and "1 warning\n" in day1  # singular where the count is 1
-    assert "1,390 actions: 34 create_org_unit · 316 create_user · 1040 add_membership" in day1
+    assert len(day1.splitlines()) < 30, day1  # an excerpt, not 1,395 actions
+    assert "1 pre-hire;" in day1 and "2 warnings\n" in day1  # singular where the count is 1
+    assert "1,395 actions: 34 create_org_unit · 317 create_user · 1044 add_membership" in day1
     assert "… 11 more business units in plan.md" in day1
     assert f"full plan {work / 'day1' / 'plan' / 'plan.md'} (the PR comment" in day1
     assert "create_user:" not in out  # no raw action ids

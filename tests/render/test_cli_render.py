@@ -138,7 +138,7 @@ def test_validate_reports_every_broken_reference(
 ) -> None:
     shutil.copytree(REPO / "desired-state" / "users", state_dir / "users")
     assert run(["validate", "--state-dir", str(state_dir)]) == 0
-    assert "ok: 316 people" in capsys.readouterr().out
+    assert "ok: 317 people" in capsys.readouterr().out
     shard = state_dir / "users" / "0.yaml"
     text = shard.read_text()
     shard.write_text(text.replace('"store-staff"]', '"store-staff", "ghost-unit"]', 1))

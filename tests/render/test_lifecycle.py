@@ -149,13 +149,13 @@ def test_an_invalid_email_on_a_new_person_with_a_phone_is_a_warning_and_sms(sync
     assert [i.kind for i in report.issues] == ["warning"]
 
 
-def test_a_new_person_without_name_or_contact_is_rejected_with_the_line(sync: Sync) -> None:
+def test_a_new_person_without_name_or_date_is_rejected_with_the_line(sync: Sync) -> None:
     report = sync.render(
-        [employee("000100", given_name=""), employee("000101", email="", phone="")]
+        [employee("000100", given_name=""), employee("000101", start="31-31-2020")]
     )
     rejected = {(i.line, i.employee_id): i.reason for i in report.issues_of("rejected")}
     assert "no name" in rejected[(2, "000100")]
-    assert "neither a valid email nor a phone" in rejected[(3, "000101")]
+    assert "invalid start_date" in rejected[(3, "000101")]
     assert sync.state().people == ()
 
 
@@ -210,17 +210,17 @@ def test_invite_channels_follow_the_policy(sync: Sync) -> None:
     rows = [
         employee("000100"),
         employee("000101", email=""),
-        employee("000102", email="", phone="0612"),  # invalid phone, no email: rejected
+        employee("000102", email="", phone="0612"),  # unusable phone, no email: printable
     ]
     sync.render(rows)
     channels = {p.employee_id: p.invite_channel for p in sync.state().people}
-    assert channels == {"000100": "email", "000101": "sms"}
+    assert channels == {"000100": "email", "000101": "sms", "000102": "printable"}
 
     policy = sync.state_dir / "policy.yaml"
     policy.write_text(policy.read_text().replace("  - sms\n", ""))
     sync.render(rows, DAY2)
     channels = {p.employee_id: p.invite_channel for p in sync.state().people}
-    assert channels == {"000100": "email", "000101": "printable"}
+    assert channels == {"000100": "email", "000101": "printable", "000102": "printable"}
 
 
 def test_a_quarantined_person_keeps_every_field_including_suspension(sync: Sync) -> None:

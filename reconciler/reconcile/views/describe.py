@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.model import OFFBOARD_KINDS, Action, Person
+from reconciler.model import OFFBOARD_KINDS, Action, Person, mask_email, mask_phone
 from reconciler.reconcile.guards import GuardResult
 from reconciler.reconcile.plan import Plan
 
@@ -124,21 +124,6 @@ PLAIN = Markup()
 
 
 # -- masking ------------------------------------------------------------------------------------
-
-
-def mask_email(value: str) -> str:
-    """``j***@example.com``: the first letter and the domain, never the whole address."""
-    local, _, domain = value.partition("@")
-    if not local or not domain:
-        return "***"
-    return f"{local[:1]}***@{domain}"
-
-
-def mask_phone(value: str) -> str:
-    """``+31*******78``: the first three and last two characters, when more stays hidden."""
-    if len(value) <= 5:
-        return "***"
-    return value[:3] + "*" * (len(value) - 5) + value[-2:]
 
 
 def show_value(name: str, value: Any, options: ViewOptions, markup: Markup = PLAIN) -> str:

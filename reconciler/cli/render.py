@@ -12,7 +12,8 @@ from reconciler.cli.app import app
 from reconciler.desired.config import load_config
 from reconciler.desired.documents import load_schema, schema_names
 from reconciler.desired.state import check_state, read_state
-from reconciler.errors import InputError, StateError, SyncError
+from reconciler.errors import ConfigError, InputError, StateError, SyncError
+from reconciler.reconcile import invites
 from reconciler.render.report import explain
 from reconciler.render.run import render_to_disk
 
@@ -50,11 +51,16 @@ def render_command(
 
 @app.command("validate")
 def validate_command(state_dir: Path = STATE_DIR_OPTION) -> None:
-    """Check the desired state: schemas, references, unique ids, consistent statuses."""
+    """Check the desired state: schemas, references, unique ids, consistent statuses, and the
+    network's invite sheet template."""
     load_config(state_dir)
-    problems: list[StateError] = []
-    state = read_state(state_dir, problems=problems)
-    problems += check_state(state)
+    state_problems: list[StateError] = []
+    state = read_state(state_dir, problems=state_problems)
+    problems: list[SyncError] = [*state_problems, *check_state(state)]
+    try:
+        invites.check_template(invites.SheetSettings.for_network(state_dir, state))
+    except ConfigError as error:
+        problems.append(error)
     for problem in problems:
         typer.echo(f"error: {problem}", err=True)
     if problems:

@@ -144,6 +144,14 @@ def _load(state_dir: Path, name: str, schema: str) -> Any:
     return load_text(text, str(path), schema)
 
 
+def default_language(state_dir: Path) -> str | None:
+    """The network's default language: ``default_language`` of source.yaml (None without one,
+    or without a source.yaml)."""
+    if not (state_dir / SOURCE_FILE).is_file():
+        return None
+    return parse_source(_load(state_dir, SOURCE_FILE, "source")).default_language
+
+
 def parse_source(doc: Mapping[str, Any]) -> SourceConfig:
     output = doc.get("output") or {}
     return SourceConfig(

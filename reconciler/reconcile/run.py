@@ -15,7 +15,9 @@
 
 1. Read the reviewed plan.json when one is given; its ``allow_mass_changes`` carries over.
 2. Take the network's apply lock: one apply per network at a time.
-3. Open the inputs and compute a fresh plan, as in ``plan`` steps 1 and 2.
+3. Open the inputs and compute a fresh plan, as in ``plan`` steps 1 and 2; read what the
+   invite sheets say (the network's name and links, unit names, the default language) and
+   check the network's sheet template, so a broken one stops the run before anything changes.
 4. Approve the fresh plan: against a reviewed plan, refuse it when stale (``BlockedError``:
    actions or values the reviewers did not see); without one, show it to ``confirm`` and stop
    (``ApplyDeclined``) when it says no.
@@ -160,9 +162,10 @@ def apply(
         ApplyLock(network_lock_path(settings.base_url)),
         _opened(request.state_dir, options, settings) as inputs,
     ):
+        sheets = _sheet_settings(inputs)
         _approve(inputs, reviewed, confirm)
-        summary = _execute(inputs, reviewed or inputs.plan, request.out, progress, notify)
-    return _finish(inputs, summary, request.out)
+        summary = _execute(inputs, reviewed or inputs.plan, request.out, progress, notify, sheets)
+    return _finish(inputs, summary, request.out, sheets, notify)
 
 
 # -- the steps ----------------------------------------------------------------------------------
@@ -221,6 +224,18 @@ def _opened(
         backend.close()
 
 
+def _sheet_settings(inputs: _Inputs) -> invites.SheetSettings:
+    sheets = invites.SheetSettings.for_network(
+        inputs.state_dir,
+        inputs.desired,
+        network_name=inputs.settings.network_name,
+        app_url=inputs.settings.app_url,
+        activation_url=inputs.settings.dialect.activation_url,
+    )
+    invites.check_template(sheets)
+    return sheets
+
+
 def _approve(
     inputs: _Inputs, reviewed: Plan | None, confirm: Callable[[PlanOutcome], bool] | None
 ) -> None:
@@ -236,7 +251,12 @@ def _approve(
 
 
 def _execute(
-    inputs: _Inputs, reviewed: Plan, out: Path, progress: Progress | None, notify: Notify
+    inputs: _Inputs,
+    reviewed: Plan,
+    out: Path,
+    progress: Progress | None,
+    notify: Notify,
+    sheets: invites.SheetSettings,
 ) -> ApplySummary:
     pid = plan_id(reviewed.ids(), reviewed.desired_commit)
     path = out / "journal" / f"{pid}.jsonl"
@@ -263,7 +283,10 @@ def _execute(
         except BaseException:
             # Stopped (authentication, interrupt): the accounts created so far keep their
             # one-time codes on a sheet, as these cannot be read back from Speakap.
-            for sheet in invites.write_invite_sheets(out, _invites(inputs, finished)):
+            written = invites.write_invite_sheets(
+                out, _invites(inputs, finished), sheets, notify=notify
+            )
+            for sheet in written:
                 notify(f"printable invites: {sheet}")
             raise
     return summary
@@ -289,9 +312,15 @@ def _invites(inputs: _Inputs, results: Sequence[ActionResult]) -> list[invites.I
     return invites.invites_for(results, inputs.desired.people_by_id())
 
 
-def _finish(inputs: _Inputs, summary: ApplySummary, out: Path) -> ApplyOutcome:
+def _finish(
+    inputs: _Inputs,
+    summary: ApplySummary,
+    out: Path,
+    sheet_settings: invites.SheetSettings,
+    notify: Notify,
+) -> ApplyOutcome:
     entries = _invites(inputs, summary.results)
-    sheets = invites.write_invite_sheets(out, entries)
+    sheets = invites.write_invite_sheets(out, entries, sheet_settings, notify=notify)
     moved = False
     not_moved: SyncError | None = None
     commit = inputs.plan.desired_commit

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from string import Formatter
 from typing import Any, Literal
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -69,6 +70,9 @@ class Dialect:
     memberships_from: MembershipSource = "user_groups"
     batch_size: int = 100  # members per Group PATCH
     anonymous_name: str = "Anonymous"
+    # Where a printable invite is activated, as a URL template with {login} and {code}
+    # (printed on the sheet as a QR code); None: the network has no such link.
+    activation_url: str | None = None
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Dialect:
@@ -77,6 +81,9 @@ class Dialect:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"unknown dialect setting(s): {', '.join(unknown)}")
+        activation = values.get("activation_url")
+        if activation is not None:
+            _check_url_template(str(activation), ACTIVATION_FIELDS)
         return replace(cls(), **dict(values))
 
     def employee_id_filter(self, employee_id: str) -> str:
@@ -93,6 +100,28 @@ class Dialect:
         if self.employee_id_attribute == "employeeNumber":
             schemas.insert(1, self.enterprise_urn)
         return schemas
+
+
+ACTIVATION_FIELDS = frozenset({"login", "code"})
+
+
+def _check_url_template(template: str, allowed: frozenset[str]) -> None:
+    """A URL template names only ``allowed`` fields, plainly: ``{code}`` (``{{`` for a brace)."""
+    try:
+        fields = [
+            (name, spec, conversion)
+            for _, name, spec, conversion in Formatter().parse(template)
+            if name is not None
+        ]
+    except ValueError as err:
+        raise ValueError(f"activation_url is not a valid URL template ({err})") from None
+    wrong = sorted(
+        "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+        for name, spec, conversion in fields
+        if name not in allowed or spec or conversion
+    )
+    if wrong:
+        raise ValueError(f"activation_url may hold {{login}} and {{code}} only, not {wrong[0]}")
 
 
 def quote(value: str) -> str:

@@ -34,6 +34,8 @@ class ConnectionSettings:
     fail_fast: int = 10  # apply stops after this many same failures in a row of one kind
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     dialect: Dialect = field(default_factory=Dialect)
+    network_name: str | None = None  # printed on invite sheets
+    app_url: str | None = None  # where staff get the app or sign in (invite sheets, as QR)
 
     @property
     def batch_size(self) -> int:
@@ -60,6 +62,7 @@ class ConnectionSettings:
         except ValueError as exc:
             raise ConfigError(str(exc), file=path, field="dialect") from None
         rate = doc.get("rate_limit", 20.0)
+        network = doc.get("network") or {}
         return cls(
             base_url=str(url),
             token=token_from_env(env),
@@ -74,6 +77,8 @@ class ConnectionSettings:
                 max_delay=float(retries.get("max_delay", 10.0)),
             ),
             dialect=dialect,
+            network_name=network.get("name"),
+            app_url=network.get("app_url"),
         )
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import stat
 import uuid
 from pathlib import Path
@@ -18,9 +17,11 @@ import pytest
 
 from reconciler.model import ActionResult
 from reconciler.reconcile import invites
+from reconciler.reconcile.invite_texts import texts_for
 from reconciler.speakap.backend import ScimBackend
 from reconciler.speakap.simulator import SimulatorHandle
 from tests.reconcile.conftest import SCIM2_TOKEN, person
+from tests.reconcile.sheets import parse_sheet, sheet_codes
 from tests.reconcile.world import World
 
 STAFF = [person(f"E{i:02}", unit="store-01" if i % 2 else "store-02") for i in range(1, 13)]
@@ -28,7 +29,6 @@ PRINTABLE = [
     person("P1", email=None, invite_channel="printable"),
     person("P2", unit="store-02", email=None, invite_channel="printable"),
 ]
-_CODE = re.compile(r'<span class="code">([^<]+)</span>')
 
 
 def activate(sim: SimulatorHandle, login: str, code: str) -> int:
@@ -38,19 +38,6 @@ def activate(sim: SimulatorHandle, login: str, code: str) -> int:
         headers={"Authorization": f"Bearer {sim.token}"},
     )
     return response.status_code
-
-
-def sheet_codes(out: Path) -> dict[str, str]:
-    """Login -> code, over every sheet in ``out/invites``."""
-    found: dict[str, str] = {}
-    for sheet in sorted((out / "invites").glob("*.html")):
-        for card in sheet.read_text().split('<div class="card">')[1:]:
-            login = re.search(r"Login: <b>([^<]+)</b>", card)
-            code = _CODE.search(card)
-            assert login is not None
-            if code:
-                found[login.group(1)] = code.group(1)
-    return found
 
 
 def everything_written_but_sheets(out: Path) -> str:
@@ -123,9 +110,9 @@ def test_against_scim2_server_the_sheet_sends_people_to_the_admin_console(
         out = capsys.readouterr().out
     finally:
         world.client.close()
-    sheet = (world.out / "invites" / "invites-store-01.html").read_text()
-    assert "GivenP1" in sheet and "Login: <b>P1</b>" in sheet
-    assert "admin console" in sheet and not _CODE.search(sheet)
+    [card] = parse_sheet((world.out / "invites" / "invites-store-01.html").read_text()).cards
+    assert "GivenP1" in card.name and card.login == "P1"
+    assert "admin console" in card.text("console") and not card.code
     assert "1 printable invite(s) without a code from Speakap" in out
     summary = json.loads((world.out / "summary.json").read_text())
     assert summary["printable_invites"] == {"with_code": 0, "code_in_admin_console": 1}
@@ -171,7 +158,8 @@ def test_a_second_run_never_overwrites_an_earlier_sheet(tmp_path: Path) -> None:
         os.umask(old_umask)
     assert (one.name, two.name) == ("invites-store-01.html", "invites-store-01-2.html")
     assert "AAAA-BBBB" in one.read_text() and "AAAA-BBBB" not in two.read_text()
-    assert invites.CONSOLE_NOTE.replace("'", "&#x27;") in two.read_text()
+    [card] = parse_sheet(two.read_text()).cards
+    assert card.text("console") == texts_for("en").console_note and not card.code
     for path in (one, two):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert "AAAA-BBBB" not in repr(first)
@@ -185,3 +173,5 @@ def test_a_code_is_escaped_on_the_sheet(tmp_path: Path) -> None:
     [sheet] = invites.write_invite_sheets(tmp_path, [odd])
     text = sheet.read_text()
     assert "&lt;b&gt;AB&amp;CD&lt;/b&gt;" in text and "<b>AB&CD" not in text
+    [card] = parse_sheet(text).cards
+    assert (card.name, card.code) == ("<Piet>", "<b>AB&CD</b>")

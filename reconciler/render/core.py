@@ -19,7 +19,10 @@ Lifecycle:
   they were) and rejects a new one. Bad data never offboards anyone. A missing or unusable
   email or phone is no data error: the invite goes by the channel that remains, down to a
   printable sheet; only when the policy allows no channel that reaches them is the row
-  rejected, with a reason that says so.
+  rejected, with a reason that says so;
+- a record that may hide the rows after it (``RawRow.hides_rows``: a CSV quote never closed)
+  holds every leaver: while the export is broken, a person absent from it is kept as they
+  were (``held``), neither suspended nor dropped.
 """
 
 from __future__ import annotations
@@ -57,8 +60,10 @@ class _Acc:
     ended: list[str]
     fired: set[str]
     unmapped: Counter[tuple[str, str]]
+    broken: list[int] = field(default_factory=list)  # lines of records that may hide rows
 
     def merge(self, other: _Acc) -> None:
+        self.broken += other.broken
         self.issues += other.issues
         self.merges += other.merges
         self.prehires += other.prehires
@@ -92,6 +97,7 @@ def render(
     """The new desired state and the sync report."""
     before = previous.people_by_id() if previous is not None else {}
     part = render_part(rows, config, before, today, serial_dates)
+    offboard(part, before, config.policy, today, broken=part.acc.broken)
     state = DesiredState(
         org_units=config.org_units,
         people=tuple(part.people[k] for k in sorted(part.people)),
@@ -135,6 +141,7 @@ class Part:
     leavers: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
     before: int = 0  # people in the previous state
     active_before: int = 0
 
@@ -163,12 +170,14 @@ def render_part(
     serial_dates: bool,
 ) -> Part:
     """Render some employee ids: ``rows`` holds all their rows, ``before`` their previous
-    people (and no others)."""
+    people (and no others). People absent from the rows are left to :func:`offboard`."""
     acc = _Acc([], [], [], [], set(), Counter())
     by_id: dict[str, list[_Contract]] = {}
     count = 0
     for raw in rows:
         count += 1
+        if raw.hides_rows:
+            acc.broken.append(raw.line)
         contract = _prepare_one(raw, config, today, serial_dates)
         row = contract.row
         if row.employee_id is None:
@@ -188,10 +197,6 @@ def render_part(
             part.reactivated.append(employee_id)
         elif old != person:
             part.updated.append(employee_id)
-    waiting = {employee_id for employee_id, _ in acc.prehires}
-    part.leavers, part.dropped, part.kept = _offboard(
-        before, part.people, config.policy, today, waiting
-    )
     part.before = len(before)
     part.active_before = sum(1 for p in before.values() if p.status == "active")
     return part
@@ -330,45 +335,50 @@ def _build(
     )
 
 
-def _offboard(
+def offboard(
+    part: Part,
     before: Mapping[str, Person],
-    people: dict[str, Person],
     policy: Policy,
     today: date,
-    waiting: set[str],
-) -> tuple[list[str], list[str], list[str]]:
-    """Suspend people who left, drop those past the grace period, keep protected ones.
+    *,
+    broken: Sequence[int] = (),
+) -> None:
+    """Suspend the part's people who left, drop those past the grace period, keep protected
+    ones; while the export is ``broken`` (lines of records that may hide rows, anywhere in it)
+    keep everyone absent as they were.
 
-    A suspended person with a future contract (``waiting``: rehired, starting later) is kept
-    suspended until the start date even past the grace period: dropping them would delete or
-    anonymize the account only to create a new one on the start date.
+    A suspended person with a future contract (rehired, starting later) is kept suspended until
+    the start date even past the grace period: dropping them would delete or anonymize the
+    account only to create a new one on the start date.
     """
-    leavers: list[str] = []
-    dropped: list[str] = []
-    kept: list[str] = []
+    people = part.people
+    waiting = {employee_id for employee_id, _ in part.acc.prehires}
     for employee_id, old in before.items():
         if employee_id in people:
             continue
+        in_grace = old.suspended_on is not None and (
+            (today - old.suspended_on).days < policy.grace_days
+        )
         if policy.protects(old.employee_id, old.email):
             people[employee_id] = old
-            kept.append(employee_id)
+            part.kept.append(employee_id)
+        elif old.status == "suspended" and (employee_id in waiting or in_grace):
+            people[employee_id] = old
+        elif broken:  # they may be in the rows the broken record hides
+            people[employee_id] = old
+            part.held.append(employee_id)
         elif old.status == "active":
             people[employee_id] = replace(old, status="suspended", suspended_on=today)
-            leavers.append(employee_id)
-        elif employee_id in waiting or (
-            old.suspended_on is not None and (today - old.suspended_on).days < policy.grace_days
-        ):
-            people[employee_id] = old
+            part.leavers.append(employee_id)
         else:
-            dropped.append(employee_id)
-    return leavers, dropped, kept
+            part.dropped.append(employee_id)
 
 
 def build_report(tallies: Sequence[Tally], config: Config, today: date, source: str) -> Report:
     """The sync report of one render from the tallies of its parts."""
     acc = _Acc([], [], [], [], set(), Counter())
     lists: dict[str, list[str]] = {
-        k: [] for k in ("hires", "reactivated", "updated", "leavers", "dropped", "kept")
+        k: [] for k in ("hires", "reactivated", "updated", "leavers", "dropped", "kept", "held")
     }
     suspended: list[str] = []
     rows = people = active = before = active_before = 0
@@ -400,20 +410,42 @@ def build_report(tallies: Sequence[Tally], config: Config, today: date, source: 
         prehires=tuple(sorted(acc.prehires)),
         ended=tuple(sorted(acc.ended)),
         protected_kept=tuple(sorted(lists["kept"])),
+        held=tuple(sorted(lists["held"])),
         issues=tuple(
             sorted(acc.issues, key=lambda i: (i.line or 0, i.employee_id or "", i.reason))
         ),
         merges=tuple(sorted(acc.merges, key=lambda m: m.employee_id)),
         unmapped_codes=unmapped,
         unused_rules=tuple(r.name for r in config.rules if r.name not in acc.fired),
-        notices=_notices(rows, before, active_before, len(lists["leavers"]), config.policy),
+        notices=_notices(
+            rows,
+            before,
+            active_before,
+            len(lists["leavers"]),
+            config.policy,
+            acc.broken,
+            lists["held"],
+        ),
     )
 
 
 def _notices(
-    rows: int, before: int, active_before: int, leavers: int, policy: Policy
+    rows: int,
+    before: int,
+    active_before: int,
+    leavers: int,
+    policy: Policy,
+    broken: Sequence[int],
+    held: Sequence[str],
 ) -> tuple[str, ...]:
     notices: list[str] = []
+    if broken:
+        where = ", ".join(str(line) for line in sorted(broken)[:10])
+        notices.append(
+            f"the export is broken at line {where} (a quote not closed where it should be): "
+            "rows after it may be lost, so nobody absent from it is suspended or dropped "
+            f"({len(held)} kept as they were); fix the export and render again"
+        )
     if rows == 0 and before:
         notices.append("the export holds no rows: every person is suspended")
     share = 100.0 * leavers / active_before if active_before else 0.0

@@ -188,6 +188,9 @@ def split_infix(family_name: str) -> tuple[str | None, str]:
 
 
 def normalize_row(raw: RawRow, source: SourceConfig, *, serial_dates: bool = False) -> Row:
+    if raw.hides_rows:  # its values are a broken record's: only the id may be right
+        employee_id = collapse(raw.values.get(source.columns["employee_id"]))
+        return Row(line=raw.line, employee_id=employee_id, fields={}, errors=(raw.error or "",))
     errors: list[str] = [raw.error] if raw.error else []
     warnings: list[str] = []
     fields: dict[str, str] = {}

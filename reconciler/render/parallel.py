@@ -25,7 +25,7 @@ from reconciler.desired.config import Config
 from reconciler.desired.state import USERS_DIR, parse_users, render_shards, shard_key
 from reconciler.errors import StateError, SyncError
 from reconciler.model import Person
-from reconciler.render.core import Tally, build_report, render_part, tally
+from reconciler.render.core import Tally, build_report, offboard, render_part, tally
 from reconciler.render.report import Report
 from reconciler.render.sources import open_export
 from reconciler.render.sources.base import RawRow
@@ -102,19 +102,23 @@ def render_files(
 def _route(rows: Iterator[RawRow], config: Config, pipes: Sequence[Connection]) -> None:
     header = config.source.columns["employee_id"]
     shards = config.source.user_shards
-    chunks: list[list[tuple[int, dict[str, str | None], str | None]]] = [[] for _ in pipes]
+    chunks: list[list[tuple[int, dict[str, str | None], str | None, bool]]] = [[] for _ in pipes]
+    broken: list[int] = []
     for raw in rows:
         employee_id = " ".join((raw.values.get(header) or "").split())
         index = _owner(shard_key(employee_id, shards), len(pipes)) if employee_id else 0
         chunk = chunks[index]
-        chunk.append((raw.line, raw.values, raw.error))  # tuples pickle fast, dataclasses not
+        # tuples pickle fast, dataclasses not
+        chunk.append((raw.line, raw.values, raw.error, raw.hides_rows))
+        if raw.hides_rows:
+            broken.append(raw.line)
         if len(chunk) >= _CHUNK:
             pipes[index].send(chunk)
             chunks[index] = []
     for pipe, chunk in zip(pipes, chunks, strict=True):
         if chunk:
             pipe.send(chunk)
-        pipe.send(None)
+        pipe.send(tuple(broken))  # the end of the rows: every worker holds leavers if any
 
 
 def _collect(
@@ -139,10 +143,13 @@ def _collect(
 def _worker(
     conn: Connection, config: Config, files: list[Path], today: date, serial_dates: bool
 ) -> None:
+    broken: list[int] = []
+
     def rows() -> Iterator[RawRow]:
-        while (chunk := conn.recv()) is not None:
-            for line, values, error in chunk:
-                yield RawRow(line, values, error)
+        while isinstance(chunk := conn.recv(), list):
+            for line, values, error, hides_rows in chunk:
+                yield RawRow(line, values, error, hides_rows)
+        broken.extend(chunk)  # the end message: the broken lines of the whole export
 
     stream = rows()
     try:
@@ -151,6 +158,7 @@ def _worker(
             reply: tuple[str, Any] = ("misplaced", None)
         else:
             part = render_part(stream, config, before, today, serial_dates)
+            offboard(part, before, config.policy, today, broken=broken)
             texts = render_shards(part.people.values(), config.source.user_shards)
             reply = ("ok", (texts, tally(part)))
     except SyncError as err:

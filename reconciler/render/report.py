@@ -60,6 +60,7 @@ class Report:
     prehires: tuple[tuple[str, date], ...] = ()
     ended: tuple[str, ...] = ()  # in the export with a past end date, never rendered
     protected_kept: tuple[str, ...] = ()
+    held: tuple[str, ...] = ()  # absent while the export is broken: kept, not suspended
     issues: tuple[Issue, ...] = ()
     merges: tuple[Merge, ...] = ()
     unmapped_codes: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
@@ -82,6 +83,7 @@ class Report:
             "dropped": len(self.dropped),
             "prehires": len(self.prehires),
             "ended": len(self.ended),
+            "held": len(self.held),
             "rejected": _people(self.issues_of("rejected")),
             "quarantined": _people(self.issues_of("quarantined")),
             "warnings": len(self.issues_of("warning")),
@@ -114,6 +116,7 @@ class Report:
             "prehires": [{"employee_id": e, "start_date": d.isoformat()} for e, d in self.prehires],
             "ended": list(self.ended),
             "protected_kept": list(self.protected_kept),
+            "held": list(self.held),
             "issues": [
                 {"kind": i.kind, "line": i.line, "employee_id": i.employee_id, "reason": i.reason}
                 for i in self.issues
@@ -185,6 +188,7 @@ def report_markdown(report: Report) -> str:
         ("Leavers (suspended today)", report.leavers),
         ("Dropped after the grace period", report.dropped),
         ("Protected, kept although absent", report.protected_kept),
+        ("Held: absent from a broken export, kept as they were", report.held),
         ("Left before their first render (not rendered)", report.ended),
     ):
         if ids:

@@ -1,23 +1,35 @@
-"""The values every HR reader produces."""
+"""The values every HR reader produces, and the limits every reader keeps."""
 
 from __future__ import annotations
 
 import codecs
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.errors import InputError
 
+# Limits on what an export may hold, the same for every format (docs/security.md#input). An
+# export is hostile until read: none of these can be reached by a real HR export.
+MAX_FIELD_CHARS = 4096  # one value that render reads (a name, an id, a code): longer is a row error
+MAX_COLUMNS = 1024  # columns in the header (JSON: distinct keys over all records)
+MAX_LINE_CHARS = 1 << 20  # CSV: one physical line (a row is far shorter)
+
 
 @dataclass(frozen=True, slots=True)
 class RawRow:
     """One record of an export, before normalisation: text as read (normalisation trims it),
-    None for a missing cell."""
+    None for a missing cell.
+
+    ``hides_rows`` marks a record whose structure is broken so that rows after it may be lost
+    or read into it (a CSV quote never closed): render then offboards nobody.
+    """
 
     line: int
     values: dict[str, str | None]
     error: str | None = None
+    hides_rows: bool = False
 
 
 @dataclass(slots=True)
@@ -66,9 +78,17 @@ def foreign_bom(head: bytes) -> str | None:
     return None
 
 
-def refuse_duplicate_headers(headers: list[str], path: Path, line: int) -> None:
-    """One header twice would let the later column silently win: refuse the export."""
-    duplicates = sorted({h for h in headers if h and headers.count(h) > 1})
+def check_headers(headers: list[str], path: Path, line: int) -> None:
+    """Refuse a header of more than MAX_COLUMNS columns, or one header twice (the later column
+    would silently win)."""
+    if len(headers) > MAX_COLUMNS:
+        raise InputError(
+            f"the header has {len(headers):,} columns, more than the limit of {MAX_COLUMNS:,}",
+            file=path,
+            line=line,
+        )
+    counts = Counter(headers)
+    duplicates = sorted(h for h, n in counts.items() if h and n > 1)
     if duplicates:
         raise InputError(
             f"duplicate column {duplicates[0]!r}", file=path, line=line, field=duplicates[0]

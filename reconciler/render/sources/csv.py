@@ -11,11 +11,12 @@ from typing import Any, TextIO
 
 from reconciler.errors import InputError
 from reconciler.render.sources.base import (
+    MAX_LINE_CHARS,
     SUPPORTED,
     Export,
     RawRow,
+    check_headers,
     foreign_bom,
-    refuse_duplicate_headers,
 )
 
 _DELIMITERS = (";", ",", "\t")
@@ -129,21 +130,57 @@ def _detect_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
+class _Lines:
+    """The file's physical lines for the csv reader, each at most MAX_LINE_CHARS long.
+
+    ``first`` is the first line read since it was last reset to None: the first line of the
+    record the csv reader is reading, kept to recover a broken record's leading values.
+    """
+
+    def __init__(self, handle: TextIO, path: Path) -> None:
+        self.handle = handle
+        self.path = path
+        self.number = 0
+        self.first: str | None = None
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.handle.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            raise StopIteration
+        self.number += 1
+        if len(line) > MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
+            raise InputError(
+                f"line longer than {MAX_LINE_CHARS:,} characters: not a row of an HR export",
+                file=self.path,
+                line=self.number,
+            )
+        if self.first is None:
+            self.first = line
+        return line
+
+
 def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None = None) -> Export:
     check_text(path)
     enc = encoding or detect_encoding(path)
     handle = path.open(encoding=enc, newline="", errors="strict")
+    lines = _Lines(handle, path)
+    # A field may be as long as a line; a longer one (a quote never closed) is a broken record.
+    csv.field_size_limit(MAX_LINE_CHARS)
     try:
         first = ""
-        for first in handle:
+        for first in lines:
             if first.strip():
                 break
         if not first.strip():
-            handle.close()
             raise InputError("the export is empty (no header line)", file=path, line=1)
         delim = delimiter or _detect_delimiter(first)
         handle.seek(0)
-        reader = csv.reader(handle, delimiter=delim, quotechar='"', strict=False)
+        lines.number = 0
+        # strict: a quote that is not closed where it should be is an error, not a swallowed row
+        reader = csv.reader(lines, delimiter=delim, quotechar='"', strict=True)
         headers: list[str] = []
         header_line = 0
         for cells in reader:
@@ -151,14 +188,13 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
                 headers = [c.strip() for c in cells]
                 header_line = reader.line_num
                 break
+        check_headers(headers, path, header_line)
     except UnicodeDecodeError as err:
         handle.close()
         raise InputError(f"cannot decode the file as {enc}: {err.reason}", file=path) from None
     except csv.Error as err:
         handle.close()
-        raise InputError(f"malformed CSV: {err}", file=path, line=1) from None
-    try:
-        refuse_duplicate_headers(headers, path, header_line)
+        raise InputError(f"malformed CSV header: {err}", file=path, line=lines.number) from None
     except InputError:
         handle.close()
         raise
@@ -166,36 +202,86 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
         path=path,
         format="csv",
         headers=tuple(headers),
-        rows=_rows(reader, headers, path, handle, enc),
+        rows=_rows(reader, lines, headers, delim, enc),
         header_line=header_line,
         _close=handle.close,
     )
 
 
-def _rows(
-    reader: Any, headers: list[str], path: Path, handle: TextIO, enc: str
-) -> Iterator[RawRow]:
+def _rows(reader: Any, lines: _Lines, headers: list[str], delim: str, enc: str) -> Iterator[RawRow]:
     width = len(headers)
-    line_num: int = reader.line_num
     try:
-        with handle:
-            for cells in reader:
-                start = line_num + 1
-                line_num = reader.line_num
-                if not "".join(cells).strip():
+        with lines.handle:
+            for start, end, cells, broken in _records(reader, lines, delim):
+                if not "".join(cells).strip() and broken is None:
                     continue
                 if len(cells) > width and not "".join(cells[width:]).strip():
                     cells = cells[:width]  # trailing delimiters are not raggedness
                 values: dict[str, str | None] = dict(zip(headers, cells, strict=False))
-                error = None
-                if len(cells) != width:
+                for h in headers[len(cells) :]:
+                    values[h] = None
+                error = broken or _swallowed(cells, start, end, delim)
+                if error is not None:  # over several lines, it may hold rows
+                    yield RawRow(line=start, values=values, error=error, hides_rows=end > start)
+                elif len(cells) != width:
                     error = f"ragged row: {len(cells)} fields, the header has {width}"
-                    for h in headers[len(cells) :]:
-                        values[h] = None
-                yield RawRow(line=start, values=values, error=error)
+                    yield RawRow(line=start, values=values, error=error)
+                else:
+                    yield RawRow(line=start, values=values)
     except UnicodeDecodeError as err:
         raise InputError(
-            f"cannot decode the file as {enc}: {err.reason}", file=path, line=line_num + 1
+            f"cannot decode the file as {enc}: {err.reason}", file=lines.path, line=lines.number
         ) from None
-    except csv.Error as err:
-        raise InputError(f"malformed CSV: {err}", file=path, line=line_num + 1) from None
+
+
+def _records(
+    reader: Any, lines: _Lines, delim: str
+) -> Iterator[tuple[int, int, list[str], str | None]]:
+    """Each record as (first line, last line, cells, what broke it).
+
+    The reader is strict, so an unclosed or misplaced quote raises; the reader then goes on
+    at the next line, and the broken record keeps the values its first line holds.
+    """
+    while True:
+        lines.first = None
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            end = reader.line_num
+            leading = next(csv.reader([lines.first or ""], delimiter=delim), [])
+            yield start, end, leading, _broken_quote(str(err), start, end)
+            continue
+        yield start, reader.line_num, cells, None
+
+
+def _broken_quote(error: str, start: int, end: int) -> str:
+    if error.startswith("unexpected end of data"):
+        read = f": lines {start}-{end} read as one field" if end > start else ""
+        return f'a quote (") at line {start} is never closed{read}'
+    if end > start:
+        return (
+            f"broken quoting at line {end} ({error}): a quoted field from line {start} "
+            f"swallowed lines {start}-{end}"
+        )
+    return f"broken quoting ({error})"
+
+
+def _swallowed(cells: list[str], start: int, end: int, delim: str) -> str | None:
+    """Why a well-quoted record looks like swallowed rows, if it does.
+
+    A quoted field may hold a line break (an address); one whose later lines hold the
+    delimiter holds rows instead, closed by some later quote.
+    """
+    if end == start:
+        return None
+    for cell in cells:
+        _, newline, rest = cell.replace("\r", "\n").partition("\n")
+        if newline and delim in rest:
+            return (
+                f"a quoted field from line {start} to line {end} holds rows ({delim!r} after a "
+                f"line break): a quote at line {start} is not closed where it should be"
+            )
+    return None

@@ -12,7 +12,7 @@ from typing import Any
 import openpyxl
 
 from reconciler.errors import InputError
-from reconciler.render.sources.base import Export, RawRow, cell_text, refuse_duplicate_headers
+from reconciler.render.sources.base import Export, RawRow, cell_text, check_headers
 
 # What a damaged sheet raises: XML parse errors (SyntaxError subclasses, also lxml's), zip and
 # deflate errors for a cut or corrupt member.
@@ -56,7 +56,7 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> Export:
     while headers and not headers[-1]:
         headers.pop()
     try:
-        refuse_duplicate_headers(headers, path, header_line)
+        check_headers(headers, path, header_line)
     except InputError:
         book.close()
         raise

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import sys
 
-from reconciler.cli import demo, github, reconcile, render, speakap  # noqa: F401  (registration)
+from reconciler.cli import (  # noqa: F401  (registration)
+    demo,
+    github,
+    history,
+    reconcile,
+    render,
+    speakap,
+)
 from reconciler.cli.app import run
 
 __all__ = ["main", "run"]

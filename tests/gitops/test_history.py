@@ -1,0 +1,154 @@
+"""`history`: a person's story told from the desired state's git history."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler.cli import run
+from reconciler.desired.state import render_shards
+from reconciler.gitops.history import describe, person_history, render_text
+from reconciler.model import Person
+from tests.gitops.conftest import Checkout, git, make_checkout
+from tests.reconcile.conftest import person
+
+ANN = person("000100", given_name="Ann", family_name="Smit", phone="+31612345678")
+BOB = person("000200", given_name="Bob", family_name="Jansen")
+
+
+def _commit(checkout: Checkout, people: list[Person], subject: str, shards: int = 16) -> str:
+    users = checkout.state_dir / "users"
+    for old in users.glob("*.yaml"):
+        old.unlink()
+    for name, text in render_shards(people, shards).items():
+        path = checkout.state_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    checkout.git("add", "--all")
+    checkout.git("commit", "--quiet", "--allow-empty", "-m", subject)
+    return checkout.head()
+
+
+@pytest.fixture
+def story(tmp_path: Path) -> tuple[Checkout, list[str]]:
+    """Ann joins, moves to store-02, is renamed, is suspended, then dropped; Bob stays."""
+    checkout = make_checkout(tmp_path, {"desired-state/policy.yaml": "grace_days: 30\n"})
+    moved = replace(ANN, business_unit="store-02", memberships=("sales", "store-02"))
+    renamed = replace(moved, family_name="de Vries")
+    suspended = replace(renamed, status="suspended", suspended_on=date(2026, 3, 5))
+    shas = [
+        _commit(checkout, [ANN, BOB], "render 2026-03-01"),
+        _commit(checkout, [moved, BOB], "render 2026-03-02: transfer"),
+        _commit(checkout, [renamed, BOB], "render 2026-03-03"),
+        _commit(checkout, [suspended, BOB], "render 2026-03-05"),
+        _commit(checkout, [BOB], "render 2026-04-05"),
+    ]
+    return checkout, shas
+
+
+def test_the_story_lists_each_change_with_its_commit_subject_oldest_first(
+    story: tuple[Checkout, list[str]],
+) -> None:
+    checkout, shas = story
+    history = person_history(checkout.state_dir, ANN.employee_id)
+    assert [e.commit for e in history.entries] == shas
+    assert [e.subject for e in history.entries][1] == "render 2026-03-02: transfer"
+    kinds = [[c.kind for c in e.changes] for e in history.entries]
+    assert kinds == [["joined"], ["moved", "changed"], ["changed"], ["suspended"], ["dropped"]]
+    moved = history.entries[1].changes
+    assert moved[0].text == "memberships +store-02 -store-01"
+    assert moved[1].text == "business unit: store-01 -> store-02"
+    assert history.entries[2].changes[0].text == "family name: Smit -> de Vries"
+    assert history.entries[3].changes[0].text == "suspended on 2026-03-05"
+    assert history.name == "Ann de Vries"
+
+
+def test_a_commit_that_does_not_change_the_person_is_not_in_the_story(tmp_path: Path) -> None:
+    checkout = make_checkout(tmp_path, {"desired-state/policy.yaml": "grace_days: 30\n"})
+    _commit(checkout, [ANN], "day 1")
+    _commit(checkout, [ANN, BOB], "day 2: Bob joins, same shard count")
+    _commit(checkout, [ANN, BOB], "day 3: re-sharded", shards=256)
+    history = person_history(checkout.state_dir, ANN.employee_id)
+    assert [e.subject for e in history.entries] == ["day 1"]
+
+
+def test_changes_up_to_the_last_applied_tag_are_marked_applied(
+    story: tuple[Checkout, list[str]],
+) -> None:
+    checkout, shas = story
+    git(checkout.root, "tag", "speakap-sync/last-applied", shas[2])
+    history = person_history(checkout.state_dir, ANN.employee_id)
+    assert [e.applied for e in history.entries] == [True, True, True, False, False]
+    assert "[not applied yet]" in render_text(history).splitlines()[-2]
+
+
+def test_contacts_are_masked_unless_asked(tmp_path: Path) -> None:
+    checkout = make_checkout(tmp_path, {"desired-state/policy.yaml": "grace_days: 30\n"})
+    _commit(checkout, [ANN], "day 1")
+    _commit(checkout, [replace(ANN, phone="+31687654321")], "day 2")
+    masked = render_text(person_history(checkout.state_dir, ANN.employee_id))
+    shown = render_text(person_history(checkout.state_dir, ANN.employee_id, show_pii=True))
+    assert "+31687654321" not in masked and "phone: +31" in masked
+    assert "phone: +31612345678 -> +31687654321" in shown
+
+
+def test_the_cli_prints_json_and_refuses_a_folder_outside_git(
+    story: tuple[Checkout, list[str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checkout, shas = story
+    code = run(
+        ["history", ANN.employee_id, "--state-dir", str(checkout.state_dir), "--output", "json"]
+    )
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["employee_id"] == ANN.employee_id
+    assert [e["commit"] for e in data["entries"]] == shas
+    outside = tmp_path / "not-git"
+    outside.mkdir()
+    assert run(["history", "1", "--state-dir", str(outside)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "not in a git repository" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_someone_who_never_was_in_the_state_has_an_empty_story(
+    story: tuple[Checkout, list[str]],
+) -> None:
+    checkout, _ = story
+    history = person_history(checkout.state_dir, "999999")
+    assert history.entries == () and "no change" in render_text(history)
+
+
+_names = st.text(alphabet="abcdeé -", min_size=1, max_size=8)
+_people = st.builds(
+    lambda given, family, unit, status, title: person(
+        "000100",
+        unit=unit,
+        given_name=given,
+        family_name=family,
+        status=status,
+        job_title=title,
+    ),
+    _names,
+    _names,
+    st.sampled_from(["store-01", "store-02"]),
+    st.sampled_from(["active", "suspended"]),
+    st.none() | _names,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(_people, _people)
+def test_describe_is_silent_exactly_when_nothing_a_reviewer_sees_changed(
+    before: Person, after: Person
+) -> None:
+    changes = list(describe(before, after, show_pii=True))
+    seen = ("status", "memberships", "given_name", "family_name", "job_title", "business_unit")
+    same = all(getattr(before, f) == getattr(after, f) for f in seen)
+    assert (changes == []) == same

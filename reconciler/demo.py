@@ -2,8 +2,10 @@
 
 Day 1: a live network that already has an admin and a hand-made group; the shipped sample
 export is rendered, proposed on a branch, planned as a reviewer sees it, merged and applied.
-Then someone adds a membership by hand in Speakap. Day 2: the next export (hires, transfers,
-leavers, a data error) is rendered and planned: the manual membership survives. Everything
+Then an admin changes Speakap by hand: adds a membership, removes a managed one, deletes a
+managed account. Day 2: the next export (hires, transfers, leavers, a data error) is rendered
+and planned: the manual membership survives, and the plan shows the other two as drift, put
+back (the membership restored, the account recovered). Everything
 happens under one folder (a real git repository with a bare ``origin``); the caller's working
 tree is never touched. Plan and apply run through the same CLI commands the workflows use.
 """
@@ -71,11 +73,13 @@ Runner = Callable[[list[str]], int]
 
 @dataclass(frozen=True)
 class HandEdit:
-    """A membership an admin changed by hand in Speakap between two syncs."""
+    """A change an admin made by hand in Speakap between two syncs."""
 
-    kind: str  # "added" (the sync must keep it) or "removed" (the sync must put it back)
+    # "added" a membership (the sync must keep it), "removed" a managed membership (the sync
+    # must put it back), "deleted" a managed account (the sync must recover it)
+    kind: str
     employee_id: str
-    org_unit: str
+    org_unit: str = ""
 
 
 @dataclass
@@ -260,7 +264,8 @@ def _show_plan(plan_dir: Path, state: Path, console: Console, *, short: bool) ->
 
 
 def _edit_by_hand(url: str, token: str, console: Console) -> list[HandEdit]:
-    """An admin adds someone to the first-aid group and takes someone out of their store."""
+    """An admin adds someone to the first-aid group, takes someone out of their store and
+    deletes a colleague's account."""
     headers = {"Authorization": f"Bearer {token}"}
     edits = []
     with httpx.Client(base_url=url, headers=headers, timeout=10.0) as http:
@@ -277,10 +282,16 @@ def _edit_by_hand(url: str, token: str, console: Console) -> list[HandEdit]:
         _patch(http, store["id"], "remove", f'members[value eq "{leaver_id}"]', None)
         leaver = http.get(f"/Users/{leaver_id}").json()
         edits.append(HandEdit("removed", str(leaver["externalId"]), "store-s001"))
+        deleted_id = store["members"][0]["value"]
+        deleted = http.get(f"/Users/{deleted_id}").json()
+        http.delete(f"/Users/{deleted_id}").raise_for_status()
+        edits.append(HandEdit("deleted", str(deleted["externalId"])))
     for edit in edits:
+        where = {"added": " to ", "removed": " from "}.get(edit.kind, "")
+        what = "the account of" if edit.kind == "deleted" else ""
         console.print(
-            f"[bold]by hand in Speakap[/bold]: an admin {edit.kind} employee {edit.employee_id} "
-            f"{'to' if edit.kind == 'added' else 'from'} {edit.org_unit}",
+            f"[bold]by hand in Speakap[/bold]: an admin {edit.kind} {what or 'employee'} "
+            f"{edit.employee_id}{where}{edit.org_unit}",
             highlight=False,
         )
     return edits
@@ -301,20 +312,29 @@ def _patch(http: httpx.Client, group_id: str, op: str, path: str, value: Any) ->
 
 
 def _check_hand_edits(plan_json: Path, edits: list[HandEdit], console: Console) -> None:
-    """Say what the day-2 plan does with the hand edits: keep the added, restore the removed."""
+    """Say what the day-2 plan does with the hand edits: keep the added, restore the removed
+    (as drift, not as a move), recover the deleted account (as drift, not as a join)."""
     actions = json.loads(plan_json.read_text(encoding="utf-8"))["actions"]
-    planned = {(a["kind"], a["employee_id"], a["org_unit"]) for a in actions}
+    planned = {(a["kind"], a["employee_id"], a["org_unit"] or ""): a["cause"] for a in actions}
     for edit in edits:
         if edit.kind == "added":
             gone = ("remove_membership", edit.employee_id, edit.org_unit) in planned
             verdict = "[red]removed[/red]" if gone else "[green]kept[/green] (not the sync's)"
+        elif edit.kind == "removed":
+            cause = planned.get(("add_membership", edit.employee_id, edit.org_unit))
+            verdict = f"[green]put back[/green] ({cause})" if cause else "[red]lost[/red]"
         else:
-            back = ("add_membership", edit.employee_id, edit.org_unit) in planned
-            verdict = "[green]put back[/green] (the sync manages it)" if back else "[red]lost[/red]"
-        console.print(
-            f"hand-made change: {edit.employee_id} {edit.kind} {edit.org_unit} -> {verdict}",
-            highlight=False,
-        )
+            cause = planned.get(("recover_user", edit.employee_id, ""))
+            recreated = planned.get(("create_user", edit.employee_id, ""))
+            verdict = (
+                f"[green]recovered[/green], the same account ({cause})"
+                if cause
+                else f"[yellow]created anew[/yellow] ({recreated})"
+                if recreated
+                else "[red]lost[/red]"
+            )
+        said = f"{edit.employee_id} {edit.kind} {edit.org_unit}".rstrip()
+        console.print(f"hand-made change: {said} -> {verdict}", highlight=False)
 
 
 def _where(result: DemoResult, console: Console) -> None:

@@ -107,6 +107,9 @@ class Policy:
     duplicates: Literal["latest_start", "earliest_start", "first_row", "last_row"] = "latest_start"
     create_org_units: bool = True
     allow_without_business_unit: bool = False
+    # A managed account deleted by hand in Speakap that the server cannot recover is created
+    # anew (a new invite goes out); false: left deleted, and the plan says so.
+    recreate_deleted: bool = True
 
     def protects(self, *handles: str | None) -> bool:
         """Whether ``protected`` names any of an account's handles: its employee id, login or
@@ -192,11 +195,23 @@ class LiveGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class DeletedUser:
+    """A user deleted in Speakap and still recoverable (inside the network's grace period), as
+    a server that keeps such users reports it. ``groups``: the live group ids it goes back to
+    when recovered."""
+
+    user: LiveUser
+    groups: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class LiveSnapshot:
-    """The live network at one moment."""
+    """The live network at one moment. ``deleted``: the recoverable deleted users, where the
+    server keeps them (empty otherwise)."""
 
     users: tuple[LiveUser, ...]
     groups: tuple[LiveGroup, ...]
+    deleted: tuple[DeletedUser, ...] = ()
 
     def fingerprint(self) -> str:
         """A stable hash of the snapshot's content (order-independent), recorded in plans.
@@ -212,6 +227,10 @@ class LiveSnapshot:
             row = {name: getattr(group, name) for name in _GROUP_FIELDS}
             row["members"] = sorted(group.members)
             digest.update(dumps(row).encode())
+        for gone in sorted(self.deleted, key=lambda d: d.user.id):
+            row = {name: getattr(gone.user, name) for name in _USER_FIELDS}
+            row["deleted_groups"] = sorted(gone.groups)
+            digest.update(dumps(row).encode())
         return "sha256:" + digest.hexdigest()
 
 
@@ -224,6 +243,7 @@ ActionKind = Literal[
     "update_org_unit",
     "create_user",
     "adopt_user",
+    "recover_user",
     "update_user",
     "add_membership",
     "remove_membership",

@@ -207,6 +207,7 @@ def parse_policy(doc: Mapping[str, Any]) -> Policy:
         allow_without_business_unit=bool(
             doc.get("allow_without_business_unit", defaults.allow_without_business_unit)
         ),
+        recreate_deleted=bool(doc.get("recreate_deleted", defaults.recreate_deleted)),
     )
 
 

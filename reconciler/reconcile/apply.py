@@ -192,7 +192,7 @@ def apply_plan(
             failed_creates |= {
                 r.employee_id
                 for r in runner.results
-                if not r.ok and r.kind == "create_user" and r.employee_id
+                if not r.ok and r.kind in ("create_user", "recover_user") and r.employee_id
             }
     summary = ApplySummary(plan_id=plan_id, results=tuple(results), skipped=skipped)
     if streaks.reason is not None:
@@ -393,14 +393,17 @@ def _depth(key: str, units: dict[str, OrgUnit]) -> int:
 def _drop_dependents(
     actions: list[Action], failed_creates: set[str]
 ) -> tuple[list[Action], list[ActionResult]]:
-    """Membership actions of a person whose creation failed cannot run: report them."""
+    """The later actions of a person whose creation or recovery failed cannot run: report
+    them (a recovered account's actions carry its id, a created one's none)."""
     if not failed_creates:
         return actions, []
     keep: list[Action] = []
     blocked: list[ActionResult] = []
     for action in actions:
-        if action.user_id is None and action.employee_id in failed_creates:
-            blocked.append(action.result(False, f"{_NOT_ATTEMPTED}: creating the user failed"))
+        if action.employee_id in failed_creates:
+            blocked.append(
+                action.result(False, f"{_NOT_ATTEMPTED}: creating or recovering the account failed")
+            )
         else:
             keep.append(action)
     return keep, blocked

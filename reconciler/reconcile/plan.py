@@ -18,6 +18,10 @@ Pure: desired state, live snapshot and last-applied desired state in, a ``Plan``
   ``rules`` when the rules or org units changed and the person's own HR fields did not); what
   live lost or changed while desired and last-applied agree is ``drift`` (Speakap changed by
   hand); deletion after the grace period is ``policy``. Without last-applied nothing is drift.
+- A managed account deleted by hand (in last-applied, gone from live) is drift: recovered when
+  the server keeps it recoverable (``LiveSnapshot.deleted``), with the memberships it goes
+  back to; else created anew when ``policy.recreate_deleted`` (a new invite goes out), else
+  left deleted and named in ``Plan.left_deleted``. One account per employee id, one invite.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ from reconciler.reconcile.guards import GuardResult
 # The order apply runs the phases in; each phase lists the action kinds it carries out.
 PHASES: tuple[tuple[str, tuple[ActionKind, ...]], ...] = (
     ("org units", ("create_org_unit", "update_org_unit")),
-    ("creates", ("create_user", "adopt_user")),
+    ("creates", ("create_user", "adopt_user", "recover_user")),
     ("membership adds", ("add_membership",)),
     ("updates", ("update_user", "reactivate_user")),
     ("membership removals", ("remove_membership",)),
@@ -99,6 +103,9 @@ class Plan:
     protected_skipped: tuple[str, ...] = ()  # offboarding action ids withheld for protection
     # keys of live groups that org-units.yaml no longer declares: left in Speakap, not managed
     undeclared_org_units: tuple[str, ...] = ()
+    # employee ids whose managed account was deleted by hand, cannot be recovered, and that
+    # policy.recreate_deleted: false leaves deleted
+    left_deleted: tuple[str, ...] = ()
 
     @property
     def blocked(self) -> bool:
@@ -163,6 +170,13 @@ class _Planner:
         self.business_units: dict[str, str] = {}
         self.group_by_key = {g.key: g for g in live.groups if g.key is not None}
         self.keys_of_user = _memberships_by_user(live.groups)
+        self.left_deleted: list[str] = []
+        # managed users deleted in Speakap and still recoverable, by employee id
+        self.deleted = {
+            d.user.employee_id: d
+            for d in sorted(live.deleted, key=lambda d: d.user.id)
+            if d.user.employee_id is not None and d.user.managed
+        }
 
     def run(self) -> Plan:
         self._plan_org_units()
@@ -198,6 +212,7 @@ class _Planner:
             business_units=self.business_units,
             protected_skipped=tuple(sorted(self.protected_skipped)),
             undeclared_org_units=self._undeclared_org_units(),
+            left_deleted=tuple(sorted(self.left_deleted)),
         )
 
     # -- org units ---------------------------------------------------------------------------
@@ -314,7 +329,7 @@ class _Planner:
             self.business_units[eid] = person.business_unit
         if user is None:
             if person.status == "active":
-                self._plan_create(person)
+                self._plan_missing(person)
             return
         last = self.last_people.get(eid)
         if not user.managed or user.employee_id != eid:
@@ -355,17 +370,41 @@ class _Planner:
                 cause="drift" if drift else "hr",
             )
 
-    def _plan_create(self, person: Person) -> None:
+    def _plan_missing(self, person: Person) -> None:
+        """An active person without a live account: a hire, someone back after the grace
+        period, or (applied before, gone from live) an account deleted by hand."""
+        eid = person.employee_id
+        gone = self.deleted.get(eid)
+        channel = person.invite_channel
+        if eid not in self.last_people:
+            if gone is None:
+                self._plan_create(person, f"joins (invite by {channel})", "hr")
+            else:  # the sync deleted the old account after the grace period
+                reason = f"back after the grace period: a new account (invite by {channel})"
+                self._plan_create(person, reason, "hr")
+        elif gone is not None:
+            self._add(
+                "recover_user",
+                eid,
+                user_id=gone.user.id,
+                before={"deleted": True},
+                after={"deleted": False},
+                reason="deleted by hand in Speakap: recovered (the same account, no new invite)",
+                cause="drift",
+            )
+            keys = {g.key for g in self.live.groups if g.id in gone.groups and g.key}
+            self.keys_of_user[gone.user.id] = keys
+            self._plan_person(person, gone.user)
+        elif self.policy.recreate_deleted:
+            reason = f"deleted by hand in Speakap: created anew (a new invite by {channel})"
+            self._plan_create(person, reason, "drift")
+        else:
+            self.left_deleted.append(eid)
+
+    def _plan_create(self, person: Person, reason: str, cause: ActionCause) -> None:
         eid = person.employee_id
         after: dict[str, Any] = {k: v for k, v in _canonical(person.profile()).items()}
         after["invite_channel"] = person.invite_channel
-        # applied before and gone from live: the account was deleted by hand
-        cause: ActionCause = "drift" if eid in self.last_people else "hr"
-        reason = f"joins (invite by {person.invite_channel})"
-        if cause == "drift":
-            reason = (
-                f"deleted by hand in Speakap: re-created (new invite by {person.invite_channel})"
-            )
         self._add("create_user", eid, after=after, reason=reason, cause=cause)
         for key in person.memberships:
             group = self.group_by_key.get(key)

@@ -41,6 +41,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "protected_skipped": list(plan.protected_skipped),
         "undeclared_org_units": len(plan.undeclared_org_units),
         "undeclared_org_unit_keys": list(plan.undeclared_org_units),
+        "left_deleted": list(plan.left_deleted),
         "actions": [_action_json(a, plan.business_units) for a in plan.actions],
     }
 
@@ -92,6 +93,7 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
         business_units=units,
         protected_skipped=tuple(data["protected_skipped"]),
         undeclared_org_units=tuple(data.get("undeclared_org_unit_keys", ())),
+        left_deleted=tuple(data.get("left_deleted", ())),
     )
 
 

@@ -217,9 +217,14 @@ def _person(
     for contract in contracts:
         row, state, mapped = contract.row, contract.state, contract.mapped
         problems = [(row.line, e) for e in row.errors]
-        if old is not None and any(getattr(old, name) for name in row.invalid):
+        wiped = [name for name in row.invalid if old is not None and getattr(old, name)]
+        if wiped:
             # Bad contact data would wipe an existing account's address: keep the person.
-            problems += [(row.line, w) for w in row.warnings]
+            problems += [
+                (row.line, f"{w} (it would wipe the {w.split()[1]} on record)")
+                for w in row.warnings
+                if w.startswith("unusable ") and w.split()[1] in wiped
+            ]
         if mapped is not None:
             acc.fired.update(mapped.fired)
             acc.unmapped.update(mapped.unmapped)

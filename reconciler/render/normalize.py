@@ -67,6 +67,17 @@ def normalize_email(text: str) -> str | None:
     return str(result.normalized).lower()
 
 
+def email_problem(text: str) -> str:
+    """Why ``text`` is no valid address, in the library's words (which quote at most a
+    character of it): ``the part after the @-sign is not valid``."""
+    try:
+        validate_email(text, check_deliverability=False)
+    except EmailNotValidError as err:
+        said = str(err).rstrip(".").replace(". ", "; ")
+        return said[:1].lower() + said[1:]
+    return "valid"
+
+
 @dataclass(frozen=True, slots=True)
 class Phone:
     """A phone number in E.164. ``valid``: in a range its country assigns, fit for SMS; else
@@ -248,7 +259,8 @@ def _contact(
     email = normalize_email(email_text) if email_text else None
     phone = parse_phone(phone_text, source.phone_region) if phone_text else None
     if email_text and email is None:
-        warnings.append(f"unusable email {mask_email(email_text)!r} ignored")
+        problem = email_problem(email_text)
+        warnings.append(f"unusable email {mask_email(email_text)!r} ignored: {problem}")
     if phone_text and phone is None:
         warnings.append(f"unusable phone {mask_phone(phone_text)!r} ignored")
     elif phone is not None and not phone.valid:

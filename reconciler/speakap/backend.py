@@ -1,9 +1,11 @@
 """``ScimBackend``: the :class:`reconciler.reconcile.backend.Backend` protocol over SCIM 2.0.
 
 ``fetch_snapshot`` reads every user and group in page-count requests (memberships come from the
-users' ``groups`` attribute or the groups' ``members``, as the dialect says). ``batches`` is
-the one place that decides what travels together: membership actions of one group and kind go
-out as PATCHes of at most ``dialect.batch_size`` members, every other action alone.
+users' ``groups`` attribute or the groups' ``members``, as the dialect says), and the deleted
+users the server keeps recoverable, where it has them (one more request; none after a 404).
+``batches`` is the one place that decides what travels together: membership actions of one
+group and kind go out as PATCHes of at most ``dialect.batch_size`` members, every other action
+alone.
 ``execute`` maps each batch to SCIM calls, concurrently within the client's limits, on one
 thread pool that lives as long as the backend.
 """
@@ -19,7 +21,15 @@ from dataclasses import replace
 from typing import Any
 
 from reconciler.errors import SpeakapError
-from reconciler.model import Action, ActionResult, LiveSnapshot, LiveUser, OrgUnit, Person
+from reconciler.model import (
+    Action,
+    ActionResult,
+    DeletedUser,
+    LiveSnapshot,
+    LiveUser,
+    OrgUnit,
+    Person,
+)
 from reconciler.speakap import mapping
 from reconciler.speakap.client import ScimClient
 from reconciler.speakap.dialect import Dialect
@@ -48,6 +58,7 @@ class ScimBackend:
         self._group_ids: dict[str, str] = {}  # org key -> live id
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._keeps_deleted = bool(self.dialect.deleted_users_endpoint)
         # Threads start on the first concurrent batch; close() ends them.
         self._pool = ThreadPoolExecutor(
             max_workers=self.client.concurrency, thread_name_prefix="scim-backend"
@@ -92,6 +103,7 @@ class ScimBackend:
         else:
             groups = self.client.list_converted(GROUPS, lambda r: mapping.live_group(r, dialect))
         users = tuple(user for user, _ in rows)
+        deleted = self._deleted_users()
         with self._lock:
             for user in users:
                 if user.employee_id:
@@ -99,7 +111,24 @@ class ScimBackend:
             for group in groups:
                 if group.key:
                     self._group_ids[group.key] = group.id
-        return LiveSnapshot(users=users, groups=tuple(groups))
+        return LiveSnapshot(users=users, groups=tuple(groups), deleted=deleted)
+
+    def _deleted_users(self) -> tuple[DeletedUser, ...]:
+        """The users deleted and still recoverable; none from a server without the endpoint."""
+        if not self._keeps_deleted:
+            return ()
+
+        def row(resource: dict[str, Any]) -> DeletedUser:
+            groups = resource.get("groups") or ()
+            ids = frozenset(str(g["value"]) for g in groups if g.get("value") is not None)
+            return DeletedUser(mapping.live_user(resource, self.dialect), ids)
+
+        try:
+            return tuple(self.client.list_converted(self.dialect.deleted_users_endpoint, row))
+        except NotFoundError:
+            log.info("the server keeps no recoverable deleted users")
+            self._keeps_deleted = False
+            return ()
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -228,7 +257,11 @@ class ScimBackend:
             # does not, and its sheet then points to Speakap's admin console.
             return str(user["id"]), mapping.invite_code(user, dialect)
         user_id = self._user_id(action)
-        if kind == "adopt_user":
+        if kind == "recover_user":
+            self._recover(user_id)
+            with self._lock:
+                self._user_ids[_need_str(action.employee_id, "employee id")] = user_id
+        elif kind == "adopt_user":
             employee_id = _need_str(action.employee_id, "employee id")
             self.client.patch(USERS, user_id, mapping.adopt_operations(employee_id, dialect))
             with self._lock:
@@ -266,6 +299,16 @@ class ScimBackend:
 
     def _is_managed(self, resource: dict[str, Any]) -> bool:
         return mapping.live_user(resource, self.dialect).managed
+
+    def _recover(self, user_id: str) -> None:
+        """Recover a deleted user (memberships included); a 404 for a user back in /Users is a
+        recovery an earlier attempt made."""
+        dialect = self.dialect
+        path = f"{dialect.deleted_users_endpoint}/{user_id}{dialect.recover_suffix}"
+        try:
+            self.client.post_action(path)
+        except NotFoundError:
+            self.client.get(USERS, user_id)  # raises NotFoundError when it is not back
 
     def _delete(self, user_id: str) -> None:
         try:

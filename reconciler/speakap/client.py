@@ -363,6 +363,12 @@ class ScimClient:
         )
         return self._json(response) if response.content else None
 
+    def post_action(self, path: str) -> Json | None:
+        """POST to an action path without a body (e.g. a recovery); retried like a read: the
+        caller checks what an attempt that may have landed did."""
+        response = self._request("POST", path, body={})
+        return self._json(response) if response.content else None
+
     def delete(self, endpoint: str, resource_id: str, *, etag: str | None = None) -> None:
         """DELETE; a retried DELETE that finds the resource gone counts as done."""
         self._request("DELETE", f"{endpoint}/{resource_id}", etag=etag)

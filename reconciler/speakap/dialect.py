@@ -16,6 +16,12 @@ How a person travels (defaults):
 - the one-time activation code of a printable invite <- bag ``inviteCode``, which the server
   issues and returns in the create response only (never sent, never read back, never stored).
 
+A user deleted in Speakap stays recoverable for the network's grace period. Such users are
+listed at ``deleted_users_endpoint`` (``GET /DeletedUsers``: a SCIM list of the users as they
+were, each with the ``groups`` it goes back to) and one is recovered, memberships included, with
+``POST /DeletedUsers/{id}/recover`` (answered with the user). A server without that endpoint
+(404) keeps no recoverable users: a managed account deleted by hand is then created anew.
+
 An org unit is a Group: key -> ``externalId``, name -> ``displayName``, kind / parent key /
 visibility -> the Speakap group extension. A renamed or moved org unit is one PATCH of
 ``displayName`` and the extension's parent / visibility paths (``<group_urn>:parent``; a
@@ -69,6 +75,10 @@ class Dialect:
     # request; Speakap and the simulator fill it) or the groups' ``members`` (any server).
     memberships_from: MembershipSource = "user_groups"
     batch_size: int = 100  # members per Group PATCH
+    # Recoverable deleted users: listed here, recovered with POST <endpoint>/<id><suffix>.
+    # Empty: the server keeps none (the backend does not ask).
+    deleted_users_endpoint: str = "/DeletedUsers"
+    recover_suffix: str = "/recover"
     anonymous_name: str = "Anonymous"
     # Where a printable invite is activated, as a URL template with {login} and {code}
     # (printed on the sheet as a QR code); None: the network has no such link.

@@ -51,7 +51,11 @@ def test_the_demo_plays_two_days_and_leaves_the_callers_folder_alone(played: Pla
     day2 = json.loads((work / "day2" / "plan" / "plan.json").read_text())
     assert {a["kind"] for a in day1["actions"]} >= {"create_org_unit", "create_user"}
     assert {"create_user", "suspend_user", "update_user"} <= {a["kind"] for a in day2["actions"]}
-    assert "kept (not the sync's)" in out and "put back (the sync manages it)" in out
+    assert "kept (not the sync's)" in out and "put back (drift)" in out
+    assert "recovered, the same account (drift)" in out  # the account deleted by hand
+    assert "Corrected in Speakap (changed by hand): 1 membership removed by hand → restored" in out
+    day2_md = (work / "day2" / "plan" / "plan.md").read_text()
+    assert "1 account deleted by hand → recovered (no new invite)" in day2_md
     # day 1 was applied: the tag moved on the origin, invite sheets outside git
     main = git(work / "origin.git", "rev-parse", "main")
     assert git(work / "origin.git", "rev-parse", f"refs/tags/{LAST_APPLIED_REF}") == main

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import replace
 
-from reconciler.model import Action, DesiredState, LiveGroup, LiveSnapshot, LiveUser
+from reconciler.model import Action, DeletedUser, DesiredState, LiveGroup, LiveSnapshot, LiveUser
 
 
 def apply_in_memory(
@@ -20,8 +20,10 @@ def apply_in_memory(
     failing_deletes: Collection[str] = (),
 ) -> LiveSnapshot:
     """``live`` after ``actions``; a DELETE of a live id in ``failing_deletes`` fails (the
-    account stays, anonymized when the action was an anonymization)."""
+    account stays, anonymized when the action was an anonymization). A deleted user stays
+    recoverable, as in Speakap, with the groups it was in."""
     users = {u.id: u for u in live.users}
+    deleted = {d.user.id: d for d in live.deleted}
     groups = {g.key or g.id: g for g in live.groups}
     members = {k: set(g.members) for k, g in groups.items()}
     people = desired.people_by_id()
@@ -66,6 +68,12 @@ def apply_in_memory(
                 managed=True,
                 **person.profile(),  # type: ignore[arg-type]
             )
+        elif kind == "recover_user":
+            gone = deleted.pop(str(action.user_id))
+            users[gone.user.id] = gone.user
+            for key, group in groups.items():
+                if group.id in gone.groups:
+                    members[key].add(gone.user.id)
         elif kind == "adopt_user":
             uid = user_of(action)
             users[uid] = replace(users[uid], employee_id=action.employee_id, managed=True)
@@ -86,7 +94,8 @@ def apply_in_memory(
                 users[uid] = _anonymized(users[uid])
             if uid in failing_deletes:
                 continue
-            del users[uid]
+            was_in = frozenset(groups[k].id for k, keyed in members.items() if uid in keyed)
+            deleted[uid] = DeletedUser(users.pop(uid), was_in)
             for keyed in members.values():
                 keyed.discard(uid)
         else:  # pragma: no cover
@@ -94,6 +103,7 @@ def apply_in_memory(
     return LiveSnapshot(
         users=tuple(users.values()),
         groups=tuple(replace(g, members=frozenset(members[k])) for k, g in groups.items()),
+        deleted=tuple(deleted.values()),
     )
 
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from reconciler.model import (
     OFFBOARD_KINDS,
+    DeletedUser,
     DesiredState,
     LiveGroup,
     LiveSnapshot,
@@ -79,7 +80,18 @@ def live_states(draw: st.DrawFn) -> LiveSnapshot:
             unique=True,
         )
     )
-    return live(users, member_of, names=names, extra_groups=tuple(extra))
+    snapshot = live(users, member_of, names=names, extra_groups=tuple(extra))
+    # managed accounts deleted (by hand or by the sync) that the server keeps recoverable
+    gone = [e for e in EIDS if e not in {u.employee_id for u in users}]
+    chosen = draw(st.lists(st.sampled_from(gone), unique=True)) if gone else []
+    deleted = tuple(
+        DeletedUser(
+            LiveUser(id=f"d-{eid}", employee_id=eid, user_name=f"d-{eid}", managed=True),
+            frozenset(f"g-{k}" for k in draw(memberships)),
+        )
+        for eid in chosen
+    )
+    return replace(snapshot, deleted=deleted)
 
 
 def policies() -> st.SearchStrategy[Policy]:
@@ -114,6 +126,11 @@ def test_applying_the_plan_converges(
     again = compute_plan(want, after, want)
     assert again.actions == (), [a.id for a in again.actions]
     assert_live_matches(want, after)
+    managed = [u.employee_id for u in after.users if u.managed]
+    assert len(managed) == len(set(managed))  # one account per employee id
+    for action in plan.actions:  # an account deleted by hand is recovered, never duplicated
+        if action.kind == "recover_user":
+            assert f"create_user:{action.employee_id}" not in plan.ids()
 
 
 def assert_live_matches(want: DesiredState, after: LiveSnapshot) -> None:

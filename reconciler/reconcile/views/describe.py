@@ -28,6 +28,7 @@ VERB = {
     "create_org_unit": "create",
     "create_user": "join",
     "adopt_user": "adopt",
+    "recover_user": "recover",
     "update_user": "update",
     "reactivate_user": "reactivate",
     "suspend_user": "suspend",
@@ -44,6 +45,7 @@ CATEGORIES = (JOINING, ADOPTED, MOVING, LEAVING, UPDATED, DRIFT)
 CATEGORY_OF = {
     "create_user": JOINING,
     "reactivate_user": JOINING,
+    "recover_user": JOINING,
     "adopt_user": ADOPTED,
     "add_membership": MOVING,
     "remove_membership": MOVING,
@@ -226,26 +228,34 @@ class Summary:
     moves: int
     leaves: int
     updates: int
+    drift: int = 0  # people whose account Speakap changed by hand (put back by the plan)
 
 
 def summarize(plan: Plan) -> Summary:
     """Joins, leaves and updates count actions; moves count people whose memberships change
-    (a joiner's memberships are part of joining)."""
+    (a joiner's memberships are part of joining). Drift (Speakap changed by hand) counts apart,
+    in people: a restored membership is no move, a recovered account no join."""
     per_category = dict.fromkeys(CATEGORIES, 0)
-    for kind, n in plan.counts().items():
-        if kind in CATEGORY_OF:
-            per_category[CATEGORY_OF[kind]] += n
     created = _created(plan.actions)
-    movers = {
-        a.employee_id
-        for a in plan.actions
-        if CATEGORY_OF.get(a.kind) == MOVING and a.employee_id not in created
-    }
+    movers: set[str | None] = set()
+    drifted: set[str | None] = set()
+    for action in plan.actions:
+        category = CATEGORY_OF.get(action.kind)
+        if category is None:
+            continue
+        if action.cause == DRIFT:
+            drifted.add(action.employee_id)
+        elif category == MOVING:
+            if action.employee_id not in created:
+                movers.add(action.employee_id)
+        else:
+            per_category[category] += 1
     return Summary(
         joins=per_category[JOINING],
         moves=len(movers),
         leaves=per_category[LEAVING],
         updates=per_category[UPDATED],
+        drift=len(drifted),
     )
 
 
@@ -380,3 +390,49 @@ def guard_verdict(guard: GuardResult) -> str:
     if guard.name != "empty_desired" and guard.managed < guard.min_managed:
         return f"ok (applies from {guard.min_managed:,} managed users)"
     return "ok"
+
+
+# -- drift: what Speakap lost by hand and the plan puts back ------------------------------------
+
+# action kind -> (what, how it was changed by hand, what the plan does), for drift-caused ones
+_DRIFT_SAID = {
+    "add_membership": ("membership", "removed by hand", "restored"),
+    "update_user": ("profile", "edited by hand", "put back"),
+    "reactivate_user": ("account", "suspended by hand", "reactivated"),
+    "suspend_user": ("leaver", "reactivated by hand", "suspended again"),
+    "recover_user": ("account", "deleted by hand", "recovered (no new invite)"),
+    "create_user": ("account", "deleted by hand", "created anew (a new invite goes out)"),
+    "adopt_user": ("account", "unmarked by hand", "adopted again"),
+    "create_org_unit": ("org unit", "deleted by hand", "created again"),
+    "update_org_unit": ("org unit", "changed by hand", "put back"),
+}
+CORRECTED = "Corrected in Speakap"
+
+
+def drift_lines(plan: Plan) -> list[str]:
+    """``1 membership removed by hand → restored``, one line per kind of hand edit the plan
+    corrects, and the accounts it leaves deleted (``policy.recreate_deleted: false``). The
+    memberships of a recovered or re-created account are part of that account's line."""
+    renewed = {
+        a.employee_id
+        for a in plan.actions
+        if a.cause == DRIFT and a.kind in ("create_user", "recover_user")
+    }
+    counted: dict[str, int] = {}
+    for action in plan.actions:
+        if action.cause != DRIFT or action.kind not in _DRIFT_SAID:
+            continue
+        if action.kind == "add_membership" and action.employee_id in renewed:
+            continue
+        counted[action.kind] = counted.get(action.kind, 0) + 1
+    lines = []
+    for kind, (noun, how, fix) in _DRIFT_SAID.items():
+        if counted.get(kind):
+            lines.append(f"{plural(counted[kind], noun)} {how} → {fix}")
+    if plan.left_deleted:
+        n = len(plan.left_deleted)
+        lines.append(
+            f"{plural(n, 'account')} deleted by hand → left deleted "
+            f"(policy.recreate_deleted is false): {', '.join(plan.left_deleted[:10])}{more(n - 10)}"
+        )
+    return lines

@@ -53,6 +53,7 @@ KIND_LABELS = {
     "update_org_unit": "change org unit",
     "create_user": "join (create account)",
     "adopt_user": "adopt account",
+    "recover_user": "recover account",
     "update_user": "update profile",
     "add_membership": "add membership",
     "remove_membership": "remove membership",

@@ -40,6 +40,7 @@ from reconciler.reconcile.views.describe import (
     ADOPTED,
     CATEGORIES,
     CAUSE_LABELS,
+    CORRECTED,
     GUARD_LABELS,
     JOINING,
     LEAVING,
@@ -49,6 +50,7 @@ from reconciler.reconcile.views.describe import (
     Markup,
     ViewOptions,
     describe,
+    drift_lines,
     guard_line,
     guard_verdict,
     membership_changes,
@@ -164,6 +166,7 @@ class _Layout:
         counts.append("**yes**" if plan.blocked else "no")
         lines += [_row(header), _rule(["---:"] * (len(header) - 1) + [":---:"]), _row(counts), ""]
         lines += [self._others(), ""]
+        lines += _corrected(plan)
         if plan.undeclared_org_units:
             lines += [undeclared_line(plan.undeclared_org_units[:10], MARKDOWN), ""]
         lines += self._guards()
@@ -543,3 +546,16 @@ def _fit(text: str, limit: int, size: Measure) -> str:
     if cut.count("<details>") > cut.count("</details>"):
         cut += "\n</details>\n"
     return cut + note
+
+
+# -- drift: Speakap changed by hand, put back (a section of its own) --------------------------
+
+
+def _corrected(plan: Plan) -> list[str]:
+    """``**Corrected in Speakap** (changed by hand, not by HR): 1 membership removed by hand →
+    restored``, apart from the HR changes; nothing when there is no drift."""
+    lines = drift_lines(plan)
+    if not lines:
+        return []
+    said = "; ".join(mdtext.text(line) for line in lines)
+    return [f"**{CORRECTED}** (changed by hand, not by HR): {said}", ""]

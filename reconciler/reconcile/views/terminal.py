@@ -16,6 +16,8 @@ from rich.table import Table
 from reconciler.model import Action
 from reconciler.reconcile.plan import Plan
 from reconciler.reconcile.views.describe import (
+    CORRECTED,
+    DRIFT,
     LEAVING,
     MOVING,
     NO_CHANGES,
@@ -25,6 +27,7 @@ from reconciler.reconcile.views.describe import (
     ViewOptions,
     by_category,
     display_name,
+    drift_lines,
     field_changes,
     group,
     membership_changes,
@@ -65,6 +68,10 @@ class PlanTerminal:
             )
         if plan.undeclared_org_units:
             console.print(escape(undeclared_line(plan.undeclared_org_units)), highlight=False)
+        corrected = drift_lines(plan)
+        if corrected:
+            said = escape("; ".join(corrected))
+            console.print(f"[bold]{CORRECTED}[/bold] (changed by hand): {said}", highlight=False)
         if not plan.actions:
             console.print(NO_CHANGES)
             return
@@ -95,13 +102,14 @@ def print_plan(
 def _summary_table(plan: Plan) -> Table:
     s = summarize(plan)
     table = Table(title="speakap-sync plan", show_edge=False)
-    for column in ("joins", "moves", "leaves", "updates", "unmanaged", "blocked"):
+    for column in ("joins", "moves", "leaves", "updates", "drift", "unmanaged", "blocked"):
         table.add_column(column, justify="right")
     table.add_row(
         str(s.joins),
         str(s.moves),
         str(s.leaves),
         str(s.updates),
+        str(s.drift),
         str(plan.unmanaged_users),
         "[red]yes[/red]" if plan.blocked else "no",
     )
@@ -171,7 +179,7 @@ class _Sections:
     def _line(self, category: str, people: Mapping[str, list[Action]]) -> str:
         ids = sorted(people)
         items = [self._item(category, eid, people[eid]) for eid in ids[: self.per_unit]]
-        separator = "; " if category in (MOVING, UPDATED) else ", "
+        separator = "; " if category in (MOVING, UPDATED, DRIFT) else ", "
         return escape(separator.join(items) + more(len(ids) - self.per_unit))
 
     def _item(self, category: str, eid: str, actions: list[Action]) -> str:
@@ -184,6 +192,10 @@ class _Sections:
             return f"{who}: {', '.join(VERB[a.kind] for a in actions)}"
         if category == UPDATED:
             return f"{who}: " + ", ".join(field_changes(a, self.options) for a in actions)
+        if category == DRIFT:  # what Speakap lost by hand and the plan puts back
+            said = [VERB[a.kind] for a in actions if a.kind in VERB]
+            said += [membership_changes(actions)] if membership_changes(actions) else []
+            return f"{who}: {', '.join(said)}"
         if any(a.kind == "reactivate_user" for a in actions):
             return f"{who} back"
         return who

@@ -271,6 +271,8 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, self._discovery(head, parts[1:]), {}
         if head == ".search" and method == "POST":
             return 200, self._list(("Users", "Groups"), _search_query(_body(raw))), {}
+        if head == dialect.deleted_users_endpoint.strip("/"):
+            return self._deleted(method, parts[1:], query)
         if head not in ("Users", "Groups"):
             raise ScimProblem(404, f"no such endpoint /{head}")
         kind: Kind = "Users" if head == "Users" else "Groups"
@@ -308,7 +310,22 @@ class _Handler(BaseHTTPRequestHandler):
         del dialect
         raise ScimProblem(405, f"{method} is not allowed here")
 
-    def _list(self, kinds: tuple[Kind, ...], query: dict[str, str]) -> Json:
+    def _deleted(
+        self, method: str, rest: list[str], query: dict[str, str]
+    ) -> tuple[int, Json | None, dict[str, str]]:
+        """The recoverable deleted users: listed (GET), recovered (POST <id><recover_suffix>)."""
+        network = self.server.network
+        if not rest and method == "GET":
+            start, count = self._paging(query)
+            total, page = network.deleted_page(query.get("filter"), start, count)
+            return 200, self._list_response(total, start, page, query), {}
+        suffix = network.dialect.recover_suffix.strip("/")
+        if len(rest) == 2 and rest[1] == suffix and method == "POST":
+            recovered = network.recover(rest[0])
+            return 200, _project(recovered, query), _etag(recovered)
+        raise ScimProblem(404 if method in ("GET", "POST") else 405, "no such endpoint")
+
+    def _paging(self, query: dict[str, str]) -> tuple[int, int]:
         max_page = self.server.knobs.max_page_size
         try:
             start = int(query.get("startIndex", "1"))
@@ -317,8 +334,16 @@ class _Handler(BaseHTTPRequestHandler):
             raise ScimProblem(
                 400, "startIndex and count must be integers", "invalidValue"
             ) from None
-        count = max(0, min(count, max_page))
+        return start, max(0, min(count, max_page))
+
+    def _list(self, kinds: tuple[Kind, ...], query: dict[str, str]) -> Json:
+        start, count = self._paging(query)
         total, page = self.server.network.search(kinds, query.get("filter"), start, count)
+        return self._list_response(total, start, page, query)
+
+    def _list_response(
+        self, total: int, start: int, page: list[Json], query: dict[str, str]
+    ) -> Json:
         return {
             "schemas": [LIST_SCHEMA],
             "totalResults": total,

@@ -4,7 +4,8 @@ All state sits behind one lock. Stored resources are replaced, never mutated in 
 response can be serialised outside the lock. Speakap behaviour:
 
 - DELETE /Users/id suspends the account for the network's grace period: it leaves /Users and
-  its groups, and ``recover`` restores it (with its memberships) until then. After the grace
+  its groups, is listed by ``deleted_page`` (``GET /DeletedUsers``), and ``recover``
+  (``POST /DeletedUsers/id/recover``) restores it, with its memberships, until then. After the grace
   period it is purged: ``delete`` keeps the names (and the external id), ``anonymize`` keeps
   neither; both drop userName, job title, emails and phones.
 - A user created with the bag's invite channel gets an invitation by that channel. A printable
@@ -253,6 +254,39 @@ class Network:
                 for member in previous.get("members") or ():
                     self._user_groups.get(member["value"], set()).discard(resource_id)
             self.changes += 1
+
+    def deleted_page(
+        self, filter_text: str | None, start: int, count: int
+    ) -> tuple[int, list[Json]]:
+        """``(totalResults, page)`` of the deleted users still recoverable, as they were, each
+        with the groups it goes back to."""
+        with self.lock:
+            self.purge_due()
+            entries = [self._published_deleted(e) for e in self.deleted.values()]
+            if filter_text:
+                try:
+                    predicate = parse_filter(filter_text)
+                except FilterError as exc:
+                    raise ScimProblem(400, str(exc), "invalidFilter") from None
+                entries = [e for e in entries if predicate(e)]
+            start = max(1, start)
+            return len(entries), entries[start - 1 : start - 1 + count]
+
+    def _published_deleted(self, entry: _Deleted) -> Json:
+        user = entry.user
+        out = dict(user)
+        out["groups"] = [
+            {"value": gid, "display": self.groups[gid].get("displayName"), "type": "direct"}
+            for gid in entry.groups
+            if gid in self.groups
+        ]
+        out["meta"] = {
+            **user["meta"],
+            "resourceType": "DeletedUser",
+            "lastModified": entry.deleted_at,
+            "location": f"{self.base_url}/DeletedUsers/{user['id']}",
+        }
+        return out
 
     def recover(self, user_id: str) -> Json:
         """Restore a deleted user inside the grace period, with its memberships."""

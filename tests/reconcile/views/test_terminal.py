@@ -30,6 +30,7 @@ def test_the_terminal_view_shows_a_day_of_changes_per_business_unit_by_name() ->
         "     1 ",
         "      1 ",
         "       2 ",
+        "     0 ",
         "         0 ",
         "      no",
     ]

@@ -11,6 +11,7 @@ import sys
 
 from reconciler.cli import (  # noqa: F401  (registration)
     demo,
+    fetch,
     github,
     history,
     reconcile,

@@ -1,0 +1,54 @@
+"""HR API feeds: page through an HR system's JSON API and write the export that render reads.
+
+One external system per module: ``config`` reads the ``feed:`` section of source.yaml (with the
+vendor presets of ``presets``), ``client`` talks HTTP (auth, paging, retries, limits), and
+``fetch_feed`` here writes the records as one JSON export, atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from reconciler.feeds.client import FeedClient
+from reconciler.feeds.config import load_feed
+
+
+@dataclass(frozen=True, slots=True)
+class FeedResult:
+    path: Path
+    records: int
+    pages: int
+
+
+def fetch_feed(
+    state_dir: Path,
+    out: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    transport: httpx.BaseTransport | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> FeedResult:
+    """Fetch every record of the feed configured in ``state_dir/source.yaml`` into ``out``."""
+    config = load_feed(state_dir)
+    client = FeedClient(
+        config, os.environ if env is None else env, transport=transport, sleep=sleep
+    )
+    with client:
+        records = list(client.records())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(records, fh, ensure_ascii=False, indent=1)
+            fh.write("\n")
+        os.replace(tmp, out)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return FeedResult(out, len(records), client.pages)

@@ -107,7 +107,7 @@ def parse_phone(text: str, region: str) -> Phone | None:
             e164 = str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
             if phonenumbers.is_valid_number(number):
                 return Phone(e164, valid=True)
-            if possible is None and _possible(number):
+            if possible is None and _possible(number) and _round_trips(e164):
                 possible = Phone(e164, valid=False)
     return possible
 
@@ -135,6 +135,17 @@ def _parses(text: str, region: str) -> Iterator[phonenumbers.PhoneNumber]:
             yield phonenumbers.parse(attempt, region)
         except phonenumbers.NumberParseException:
             continue
+
+
+def _round_trips(e164: str) -> bool:
+    """Whether ``e164`` reads back as the same possible number: a national number made of
+    leading zeros (``0000000001``) formats to an E.164 text that is no possible number."""
+    try:
+        again = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return False
+    same = phonenumbers.format_number(again, phonenumbers.PhoneNumberFormat.E164) == e164
+    return same and _possible(again)
 
 
 def _possible(number: phonenumbers.PhoneNumber) -> bool:

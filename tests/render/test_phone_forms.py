@@ -82,3 +82,7 @@ def test_a_number_fit_for_sms_reads_the_same_from_its_own_e164(text: str) -> Non
     if phone is not None:
         again = parse_phone(phone.e164, "NL")
         assert again == phone
+
+
+def test_a_national_number_of_leading_zeros_is_no_phone() -> None:
+    assert parse_phone("0000000001", "NL") is None

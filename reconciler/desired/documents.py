@@ -2,8 +2,9 @@
 
 Human-written files are read with ruamel.yaml's round-trip loader, so line numbers are known
 and a rewrite keeps comments and key order; every error names the file, the line and the
-field. The schemas live in the repository's ``schemas/`` folder; an installed wheel carries
-them as ``reconciler/_schemas``.
+field. Every YAML file is read within limits (no aliases, bounded depth, node count and size),
+so a small hostile file cannot exhaust memory or time. The schemas live in the repository's
+``schemas/`` folder; an installed wheel carries them as ``reconciler/_schemas``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,16 @@ from typing import Any, cast
 import jsonschema
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent, ScalarEvent
 
 from reconciler.errors import ConfigError
+
+# Limits on every YAML file read (docs/security.md#input); the shipped files are far below them.
+MAX_YAML_CHARS = 2 << 20  # the text of one file
+MAX_YAML_DEPTH = 64  # mappings and sequences inside each other
+MAX_YAML_NODES = 50_000  # keys, values and items of one document
 
 _PACKAGED = Path(__file__).parents[1] / "_schemas"
 _SOURCE = Path(__file__).parents[2] / "schemas"
@@ -48,9 +56,44 @@ def validator(name: str) -> jsonschema.protocols.Validator:
     return cls(schema, format_checker=cls.FORMAT_CHECKER)  # type: ignore[no-any-return]
 
 
+class _Refused(Exception):
+    """A YAML document beyond the limits, at a 1-based line."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class _BoundedComposer(Composer):  # type: ignore[misc]
+    """ruamel's composer that refuses aliases and stops at MAX_YAML_DEPTH and MAX_YAML_NODES.
+
+    An alias is a pointer: nine aliases of nine aliases are 9**n values to whoever walks the
+    document (the schema check, a rewrite), from a few hundred bytes. Checked while composing,
+    before the parser reads further, so the cost stays linear in what was read.
+    """
+
+    nodes = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        line = event.start_mark.line + 1
+        if isinstance(event, AliasEvent):
+            raise _Refused(
+                f"YAML alias *{event.anchor} is not allowed here: write the value out", line
+            )
+        self.nodes += 1
+        if self.nodes > MAX_YAML_NODES:
+            raise _Refused(f"more than {MAX_YAML_NODES:,} YAML values in one file", line)
+        if self.depth >= MAX_YAML_DEPTH and not isinstance(event, ScalarEvent):
+            raise _Refused(f"nested more than {MAX_YAML_DEPTH} levels deep", line)
+        return super().compose_node(parent, index)
+
+
 def round_trip_yaml() -> YAML:
     """The loader/dumper for human-written files: keeps comments, key order and quoting."""
     yaml = YAML(typ="rt")
+    yaml.Composer = _BoundedComposer
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)  # the style of the shipped files
     yaml.width = 100
@@ -58,8 +101,16 @@ def round_trip_yaml() -> YAML:
 
 
 def parse_yaml(text: str, file: str) -> Any:
+    """One YAML document, within the limits; a ConfigError names the file and line."""
+    if len(text) > MAX_YAML_CHARS:
+        raise ConfigError(
+            f"{len(text):,} characters, more than the limit of {MAX_YAML_CHARS:,} for a YAML file",
+            file=file,
+        )
     try:
         return round_trip_yaml().load(text)
+    except _Refused as err:
+        raise ConfigError(err.message, file=file, line=err.line) from None
     except MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else None

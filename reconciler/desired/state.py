@@ -220,7 +220,7 @@ def _parse_canonical(text: str) -> list[dict[str, Any]]:
     body = body.replace(': "', '": "').replace(": [", '": [')
     try:
         people = json.loads("[" + body[3:] + "}]")
-    except ValueError:
+    except (ValueError, RecursionError):  # deep nesting: the YAML parser names its line
         raise _NotCanonical from None
     if sum(len(p) for p in people) != lines:
         raise _NotCanonical  # a duplicate key, which JSON would silently merge

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from reconciler.cli.app import github_app
+from reconciler.desired.state import read_state
 from reconciler.errors import InputError
 from reconciler.gitops import branch as render_branch
 from reconciler.gitops import export_fetch
@@ -19,6 +20,8 @@ from reconciler.gitops.github import (
     GitHubError,
     append_step_summary,
 )
+from reconciler.gitops.pr_body import render_pr_body
+from reconciler.reconcile import views
 
 
 def _client() -> GitHubClient:
@@ -87,8 +90,9 @@ def open_pr(
         return
     pushed = "pushed" if commit.pushed else "already on the remote"
     typer.echo(f"{branch} at {commit.sha[:12]} ({len(commit.changed)} file(s), {pushed})")
+    names = views.names_of(read_state(state_dir).people)
     with _client() as client:
-        body = render_branch.render_pr_body(report, commit)
+        body = render_pr_body(report, commit, names)
         outcome, pull = client.upsert_pull(branch, base, message, body)
     typer.echo(f"{outcome} pull request #{pull.number} {pull.url}".rstrip())
 

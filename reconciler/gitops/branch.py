@@ -149,27 +149,6 @@ def _git(repo: git.Repo, *args: str, env: Mapping[str, str] | None = None) -> st
     return out
 
 
-REPORT_SUMMARIES = ("summary.md", "report.md")
-
-
-def render_pr_body(report_dir: Path | None, commit: RenderCommit) -> str:
-    """The render pull request's body: the sync report summary, then the files changed."""
-    summary = ""
-    if report_dir is not None:
-        for name in REPORT_SUMMARIES:
-            if (report_dir / name).is_file():
-                summary = (report_dir / name).read_text(encoding="utf-8").strip()
-                break
-    files = "\n".join(f"- `{path}`" for path in commit.changed)
-    return (
-        "Rendered by `speakap-sync render` from the HR export. The plan workflow comments what "
-        "this would change in Speakap; merging applies it.\n\n"
-        f"{summary or '_No sync report was found._'}\n\n"
-        f"<details><summary>{len(commit.changed)} file(s) changed</summary>\n\n"
-        f"{files}\n</details>\n"
-    )
-
-
 def current_branch(repo_dir: Path, default: str = "main") -> str:
     repo = open_repo(repo_dir)
     try:

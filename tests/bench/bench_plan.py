@@ -3,7 +3,9 @@
 End to end, as CI runs it: read the sharded desired state, fetch the live network from the
 simulator (running in its own process, seeded from a file), read the last-applied state from
 a git tag, compute the plan (1% churn: hires, leavers, transfers, updates), write plan.json
-and plan.md. Target: <= 20 s on the 2-core machine.
+and the human views. Target: <= 20 s on the 2-core machine. Then each human view (plan.md,
+step-summary.md, plan.html) is written again on its own and timed, with its size, and plan.html
+is opened in headless Chromium.
 
     python -m tests.bench plan            # 100,000 people
     BENCH_PEOPLE=20000 python -m tests.bench plan
@@ -172,7 +174,56 @@ def main() -> None:
             f"plan: {elapsed:.2f} s end to end (target <= 20 s), plan.md {len(md)} chars, "
             f"peak RSS {peak:.0f} MiB"
         )
+        views(root / "out", state, applied)
 
 
-if __name__ == "__main__":
-    main()
+def views(out: Path, state: Path, applied: list[Person]) -> None:
+    """The human views of the plan just made, each written again and timed on its own: sizes,
+    write times, and plan.html opened in headless Chromium (when installed)."""
+    from reconciler.desired.state import read_state
+    from reconciler.reconcile.plan_json import read_plan
+    from reconciler.reconcile.views import PlanHtml, PlanMarkdown, ViewOptions, names_of
+    from reconciler.reconcile.views.markdown import step_summary
+
+    desired = read_state(state)
+    plan = read_plan(out / "plan.json")
+    options = ViewOptions(
+        names=names_of([*applied, *desired.people]),
+        org_names={u.key: u.name for u in desired.org_units},
+    )
+    for output in (PlanMarkdown(out), step_summary(out), PlanHtml(out)):
+        start = time.perf_counter()
+        output.write(plan, options)
+        took = time.perf_counter() - start
+        text = output.path.read_text(encoding="utf-8")
+        print(
+            f"views: {output.path.name} {len(text):,} chars, {len(text.encode()):,} bytes, "
+            f"written in {took:.2f} s",
+            flush=True,
+        )
+    opened = open_in_chromium(out / "plan.html")
+    if opened is not None:
+        print(f"views: plan.html opened and drawn in headless Chromium in {opened:.2f} s")
+
+
+def open_in_chromium(page: Path) -> float | None:
+    """Seconds from navigating to ``page`` to its script's first draw, as the page measures it
+    (``data-drawn-ms``: parsing the page and its data, drawing the units); None without
+    Chromium or when the script did not draw."""
+    import re
+    import shutil
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        print("views: chromium is not installed, plan.html was not opened")
+        return None
+    with tempfile.TemporaryDirectory() as profile:
+        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+        flags += ["--disable-background-networking", "--disable-component-update"]
+        flags += ["--disable-sync", f"--user-data-dir={profile}", "--dump-dom"]
+        run = subprocess.run([browser, *flags, page.as_uri()], capture_output=True, text=True)
+    drawn = re.search(r'data-drawn-ms="(\d+)"', run.stdout)
+    if drawn is None:
+        print("views: plan.html did not draw in Chromium")
+        return None
+    return int(drawn.group(1)) / 1000

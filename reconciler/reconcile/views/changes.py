@@ -117,7 +117,20 @@ class Changes:
 
 
 def changes_of(plan: Plan, options: ViewOptions) -> Changes:
-    """The plan per business unit and person (see the module)."""
+    """The plan per business unit and person (see the module). The views of one plan share
+    it: the last one made is kept for the same plan and options (both frozen values)."""
+    global _last
+    if _last is not None and _last[0] is plan and _last[1] is options:
+        return _last[2]
+    changes = _changes_of(plan, options)
+    _last = (plan, options, changes)
+    return changes
+
+
+_last: tuple[Plan, ViewOptions, Changes] | None = None
+
+
+def _changes_of(plan: Plan, options: ViewOptions) -> Changes:
     org_units: list[Action] = []
     people: dict[str, list[Action]] = {}
     joiners: set[str] = set()

@@ -307,7 +307,8 @@ def _created(actions: Iterable[Action]) -> frozenset[str]:
 def display_name(fields: Mapping[str, Any]) -> str:
     """``Jan van der Berg`` from an action's fields (a joiner's ``after``), as
     ``Person.display_name`` says it for a person."""
-    return " ".join(str(fields[k]) for k in _NAME_FIELDS if fields.get(k))
+    parts = (fields.get("given_name"), fields.get("infix"), fields.get("family_name"))
+    return " ".join([str(part) for part in parts if part])
 
 
 def names_of(people: Iterable[Person]) -> Mapping[str, str]:

@@ -244,44 +244,67 @@ class _Layout:
     # -- 4: leavers -----------------------------------------------------------------------------
 
     def _leavers(self, room: int) -> str:
+        """Grouped by what happens to them (for good first), then by business unit, one line
+        per unit naming its leavers; names up to the cap and the room, the rest counted."""
         leavers = self.changes.leavers()
         if not leavers:
             return ""
         for_good = sum(1 for p in leavers if p.for_good)
         gone = f", {_n(for_good)} of them for good (deleted or anonymized)" if for_good else ""
-        head = [
-            f"### Leaving: {plural(len(leavers), 'person')}{gone}",
-            "",
-            _row(["name", "employee", "business unit", "what happens"]),
-            _rule(["---"] * 4),
-        ]
-        text = "\n".join(head) + "\n"
+        text = f"### Leaving: {plural(len(leavers), 'person')}{gone}\n\n"
+        room -= self.size(text) + 300  # the closing count
+        groups: dict[tuple[str, str], dict[str, list[PersonChanges]]] = {}
+        for person in leavers:
+            offboard = next(a for a in person.actions if a.kind in OFFBOARD_KINDS)
+            group = groups.setdefault((offboard.kind, offboard.reason), {})
+            group.setdefault(person.unit, []).append(person)
         units = {u.key: u.name for u in self.changes.units}
-        shown = 0
-        for person in leavers[: MAX_LEAVERS * self.scale]:
-            line = self._leaver_row(person, units[person.unit])
-            if self.size(text) + self.size(line) + 200 > room:
+        named = 0
+        cap = MAX_LEAVERS * self.scale
+        for (kind, reason), per_unit in groups.items():
+            total = sum(len(people) for people in per_unit.values())
+            why = f" — {mdtext.text(reason)}" if reason else ""
+            block = f"**{VERB[kind].capitalize()}**{why} ({_n(total)}):\n\n"
+            if self.size(text) + self.size(block) > room or named >= cap:
                 break
-            text += line
-            shown += 1
-        rest = len(leavers) - shown
-        if rest:
+            text += block
+            for unit, people in per_unit.items():
+                line, shown = self._leaver_line(
+                    units[unit], people, cap - named, room - self.size(text)
+                )
+                if not shown:
+                    break
+                text += line
+                named += shown
+            text += "\n"
+        if named < len(leavers):
             text += (
-                f"\n… and {plural(rest, 'more person')} leaving, not named here for room: every "
-                "one is in `plan.html`, and in the details per business unit below as room "
-                "allows.\n"
+                f"… and {plural(len(leavers) - named, 'more person')} leaving, not named here for "
+                "room: every one is in `plan.html`, and in the details per business unit below "
+                "as room allows.\n\n"
             )
-        return text + "\n"
+        return text
 
-    def _leaver_row(self, person: PersonChanges, unit: str) -> str:
-        said = "; ".join(
-            f"**{VERB[a.kind]}**" + (f": {mdtext.text(a.reason)}" if a.reason else "")
-            for a in person.actions
-            if a.kind in OFFBOARD_KINDS
-        )
-        name = f"**{mdtext.text(_clip(person.name))}**" if person.name else ""
-        cells = [name, mdtext.code(person.employee_id, in_table=True)]
-        return _row([*cells, mdtext.text(_clip(unit)), said]) + "\n"
+    def _leaver_line(
+        self, unit: str, people: list[PersonChanges], most: int, room: int
+    ) -> tuple[str, int]:
+        """``- **Store 1** (3): Jan `E1`, Piet `E2`, … (1 more)`` and how many it names."""
+        line = f"- **{mdtext.text(_clip(unit))}** ({_n(len(people))}): "
+        names: list[str] = []
+        used = self.size(line) + 40  # the line's end: "… (N more)"
+        for person in people[:most]:
+            said = mdtext.code(person.employee_id)
+            if person.name:
+                said = f"{mdtext.text(_clip(person.name))} {said}"
+            used += self.size(said) + 2
+            if used > room:
+                break
+            names.append(said)
+        if not names:
+            return "", 0
+        rest = len(people) - len(names)
+        end = f", … ({_n(rest)} more)" if rest else ""
+        return f"{line}{', '.join(names)}{end}\n", len(names)
 
     # -- 5: one row per business unit ---------------------------------------------------------
 

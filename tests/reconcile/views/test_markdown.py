@@ -74,20 +74,27 @@ def test_leavers_are_named_first_for_good_before_suspended() -> None:
     before = desired(*(person(f"E{i}") for i in range(4)), person("S1", status="active"))
     after = desired(person("E0"), person("S1", status="suspended"))
     plan = compute_plan(after, live_as_desired(before), before)
-    text = render_markdown(plan, names={"E1": "Ann", "E2": "Bob", "E3": "Cy", "S1": "Sue"})
-    leaving = text.index("### Leaving: 4 people, 3 of them for good (deleted or anonymized)")
-    rows = [text.index(f"| **{n}** |") for n in ("Ann", "Bob", "Cy", "Sue")]
-    assert leaving < rows[0] < rows[1] < rows[2] < rows[3]  # deletions, then the suspension
-    assert rows[3] < text.index("### Changes per business unit") < text.index("<details>")
+    names = {"E1": "Ann", "E2": "Bob", "E3": "Cy", "S1": "Sue"}
+    text = render_markdown(plan, names=names, org_names=ORG_NAMES)
+    assert "### Leaving: 4 people, 3 of them for good (deleted or anonymized)\n" in text
+    deleted = text.index("**Delete** — left the HR export, grace period over (3):")
+    suspended = text.index("**Suspend** — left the HR export, suspended for the grace period (1):")
+    assert deleted < text.index("- **Versmarkt Centrum** (3): Ann `E1`, Bob `E2`, Cy `E3`\n")
+    assert suspended < text.index("- **Versmarkt Centrum** (1): Sue `S1`\n")
+    assert deleted < suspended < text.index("### Changes per business unit")
+    assert text.index("### Changes per business unit") < text.index("<details>")
 
 
 def test_a_plan_with_more_leavers_than_the_cap_names_the_cap_and_counts_the_rest() -> None:
     plan, names = synthetic_plan([Unit(leaving=300), Unit(leaving=100, joining=50)])
     text = render_markdown(plan, org_names=names)
     assert "### Leaving: 400 people, 400 of them for good" in text
-    named = re.findall(r"^\|  \| `L\d+-\d+` \|", text, re.MULTILINE)
-    assert 50 <= len(named) <= 200
-    assert f"… and {400 - len(named):,} more people leaving, not named here for room" in text
+    leaving = text[text.index("### Leaving") : text.index("### Changes per business unit")]
+    named = re.findall(r"`L\d+-\d+`", leaving)
+    assert len(named) == 200  # the cap
+    assert "- **Store 0** (300): `L0-0`, `L0-1`, " in leaving
+    assert leaving.count(", … (100 more)\n") == 1  # Store 0's 300, cut at the cap
+    assert "… and 200 more people leaving, not named here for room" in leaving
 
 
 def test_two_blocking_guards_read_as_two_lines_in_one_caution_box() -> None:

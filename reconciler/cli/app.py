@@ -4,6 +4,7 @@ and reports errors once. The commands are registered by importing ``reconciler.c
 from __future__ import annotations
 
 import os
+from importlib import metadata
 
 import typer
 
@@ -14,7 +15,7 @@ app = typer.Typer(
     help="Keep a Speakap network aligned with the HR system: render, plan, apply.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
 )
 github_app = typer.Typer(help="Commands the GitHub workflows call (PR comments, render PRs).")
 app.add_typer(github_app, name="github")
@@ -26,9 +27,30 @@ class Settings:
     debug: bool = False
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"speakap-sync {package_version()}")
+        raise typer.Exit(0)
+
+
+def package_version() -> str:
+    """The installed distribution's version (pyproject.toml's ``version``)."""
+    try:
+        return metadata.version("speakap-sync")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
+
+
 @app.callback()
 def _global_options(
     debug: bool = typer.Option(False, "--debug", help="Show a traceback for errors."),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version and exit.",
+        callback=_print_version,
+        is_eager=True,
+    ),
 ) -> None:
     Settings.debug = debug
 
@@ -54,6 +76,8 @@ def run(argv: list[str] | None = None) -> int:
         return err.exit_code
     except typer.Exit as err:
         return err.exit_code
+    except SystemExit as err:  # the completion options end the process themselves
+        return err.code if isinstance(err.code, int) else EXIT_ERROR if err.code else 0
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         return 130

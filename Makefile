@@ -29,6 +29,10 @@ lint: install-dev
 	@if [ -x $(BIN)/actionlint ] || [ "$$(uname -s)" = Linux ]; then \
 	  $(BIN)/actionlint -no-color .github/workflows/*.yml && echo "actionlint: workflows ok"; \
 	else echo "actionlint: skipped, its wheel exists for Linux only"; fi
+	$(BIN)/zizmor --offline --min-severity medium --quiet .github/workflows action.yml
+	@tmp=$$(mktemp -d) && $(BIN)/speakap-sync init "$$tmp/repo" >/dev/null && \
+	  $(BIN)/zizmor --offline --min-severity medium --quiet "$$tmp/repo/.github/workflows"; \
+	  rc=$$?; rm -rf "$$tmp"; [ $$rc -eq 0 ] && echo "zizmor: workflows, action.yml and init's workflows ok"
 
 typecheck: install-dev
 	$(BIN)/mypy

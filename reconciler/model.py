@@ -95,6 +95,19 @@ class Thresholds:
     min_managed: int = 10
 
 
+NotifyEvent = Literal["blocked", "failed", "stale", "succeeded"]
+
+
+@dataclass(frozen=True, slots=True)
+class Notifications:
+    """Where and when to send a short message (policy.yaml ``notifications``). The webhook URL
+    is a secret: only the name of the environment variable holding it is configured."""
+
+    webhook_env: str = "SPEAKAP_NOTIFY_WEBHOOK"
+    format: Literal["slack", "teams"] = "slack"
+    on: tuple[NotifyEvent, ...] = ("blocked", "failed", "stale")
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     """The network policy (policy.yaml)."""
@@ -110,6 +123,9 @@ class Policy:
     # A managed account deleted by hand in Speakap that the server cannot recover is created
     # anew (a new invite goes out); false: left deleted, and the plan says so.
     recreate_deleted: bool = True
+    # age or SSH public keys the printable invite sheets are encrypted to (none: kept local)
+    invite_recipients: tuple[str, ...] = ()
+    notifications: Notifications | None = None  # None: no messages are sent
 
     def protects(self, *handles: str | None) -> bool:
         """Whether ``protected`` names any of an account's handles: its employee id, login or

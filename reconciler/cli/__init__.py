@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 from reconciler.cli import (  # noqa: F401  (registration)
+    adopt,
     demo,
     fetch,
     github,

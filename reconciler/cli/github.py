@@ -12,7 +12,7 @@ from reconciler.cli.app import github_app
 from reconciler.desired.state import read_state
 from reconciler.errors import InputError
 from reconciler.gitops import branch as render_branch
-from reconciler.gitops import export_fetch
+from reconciler.gitops import export_fetch, pull_scope
 from reconciler.gitops.github import (
     MARKER,
     GitHubClient,
@@ -141,3 +141,15 @@ def fetch_export(
         raise InputError(f"--source must be one of {', '.join(export_fetch.SOURCES)}")
     export_fetch.fetch_export(source, location, out)
     typer.echo(f"HR export ({source}) written to {out}")
+
+
+@github_app.command()
+def changed(
+    state_dir: Path = typer.Option(Path("desired-state"), "--state-dir", help="Desired state."),
+) -> None:
+    """Tell the plan job whether its pull request changes STATE_DIR (step output `changed`)."""
+    scope = pull_scope.pull_request_scope(state_dir)
+    pull_scope.write_step_output("changed", "true" if scope.changed else "false")
+    typer.echo(scope.reason)
+    for name in scope.files[:20]:
+        typer.echo(f"  {name}")

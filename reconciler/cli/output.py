@@ -88,9 +88,19 @@ def show_summary(outcome: ApplyOutcome, *, as_json: bool) -> None:
             highlight=False,
         )
     sheets = outcome.invite_sheets
-    if sheets:
-        folder = sheets[0].parent
-        console.print(f"printable invites: {len(sheets)} sheet(s) in {folder}", highlight=False)
+    if sheets and outcome.sheets_encrypted:
+        console.print(
+            f"printable invites: {len(sheets)} encrypted sheet(s) in {sheets[0].parent} "
+            "(open them with `speakap-sync invites decrypt`)",
+            highlight=False,
+        )
+    elif sheets:
+        console.print(
+            f"printable invites: {len(sheets)} sheet(s) in {sheets[0].parent}, not encrypted "
+            "(policy.yaml names no invite_sheets.recipients): they stay on this machine, "
+            "CI does not upload them",
+            highlight=False,
+        )
     if outcome.invites_without_code:
         console.print(
             f"{outcome.invites_without_code} printable invite(s) without a code from Speakap: "

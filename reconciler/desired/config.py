@@ -19,7 +19,7 @@ from ruamel.yaml.scalarint import ScalarInt
 from reconciler.desired.documents import line_of, load_text
 from reconciler.desired.template import Template, TemplateError, parse_template
 from reconciler.errors import ConfigError
-from reconciler.model import OrgKind, OrgUnit, Policy, Thresholds
+from reconciler.model import Notifications, OrgKind, OrgUnit, Policy, Thresholds
 
 SOURCE_FILE = "source.yaml"
 ORG_UNITS_FILE = "org-units.yaml"
@@ -208,6 +208,21 @@ def parse_policy(doc: Mapping[str, Any]) -> Policy:
             doc.get("allow_without_business_unit", defaults.allow_without_business_unit)
         ),
         recreate_deleted=bool(doc.get("recreate_deleted", defaults.recreate_deleted)),
+        invite_recipients=tuple(
+            str(r) for r in (doc.get("invite_sheets") or {}).get("recipients", ())
+        ),
+        notifications=_notifications(doc.get("notifications")),
+    )
+
+
+def _notifications(doc: Mapping[str, Any] | None) -> Notifications | None:
+    if doc is None:
+        return None
+    base = Notifications()
+    return Notifications(
+        webhook_env=str(doc.get("webhook_env", base.webhook_env)),
+        format=doc.get("format", base.format),
+        on=tuple(doc.get("on", base.on)),
     )
 
 

@@ -27,7 +27,8 @@
 7. When actions failed, re-read live state: a failure that a fresh plan no longer needs did
    land. When the re-read fails too, the summary says its failures are unconfirmed.
 8. Write the printable invite sheets of the accounts created, also when the run is stopped
-   part-way (their one-time codes cannot be read back from Speakap).
+   part-way (their one-time codes cannot be read back from Speakap), encrypted at once to
+   policy.yaml's ``invite_sheets.recipients`` when it names any.
 9. Move the last-applied tag to the applied commit when everything landed and the state
    folder is clean. A refused push is kept in the outcome, not raised, so the summary survives.
 10. Write ``out/summary.json`` (whole or not at all) and return an ``ApplyOutcome``.
@@ -49,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.desired import last_applied
 from reconciler.errors import ApplyDeclined, BlockedError, SyncError
 from reconciler.model import ActionResult, DesiredState
-from reconciler.reconcile import invites, plan_json, views
+from reconciler.reconcile import invites, plan_json, sealing, views
 from reconciler.reconcile.apply import (
     ApplyOptions,
     ApplySummary,
@@ -104,6 +105,7 @@ class ApplyOutcome:
     summary: ApplySummary
     summary_file: Path
     invite_sheets: tuple[Path, ...] = ()
+    sheets_encrypted: bool = False  # *.age to policy.yaml's invite_sheets.recipients
     invites_with_code: int = 0
     invites_without_code: int = 0  # their sheets send people to Speakap's admin console
     last_applied_moved: bool = False
@@ -118,6 +120,7 @@ class ApplyOutcome:
         return self.summary.to_json() | {
             "last_applied_moved": self.last_applied_moved,
             "invite_sheets": [str(p) for p in self.invite_sheets],
+            "invite_sheets_encrypted": self.sheets_encrypted,
             "printable_invites": {
                 "with_code": self.invites_with_code,
                 "code_in_admin_console": self.invites_without_code,
@@ -283,9 +286,7 @@ def _execute(
         except BaseException:
             # Stopped (authentication, interrupt): the accounts created so far keep their
             # one-time codes on a sheet, as these cannot be read back from Speakap.
-            written = invites.write_invite_sheets(
-                out, _invites(inputs, finished), sheets, notify=notify
-            )
+            written = _write_sheets(inputs, _invites(inputs, finished), out, sheets, notify)
             for sheet in written:
                 notify(f"printable invites: {sheet}")
             raise
@@ -312,6 +313,18 @@ def _invites(inputs: _Inputs, results: Sequence[ActionResult]) -> list[invites.I
     return invites.invites_for(results, inputs.desired.people_by_id())
 
 
+def _write_sheets(
+    inputs: _Inputs,
+    entries: Sequence[invites.Invite],
+    out: Path,
+    settings: invites.SheetSettings,
+    notify: Notify,
+) -> list[Path]:
+    """The sheets, encrypted at once to policy.yaml's recipients when it names any."""
+    sheets = invites.write_invite_sheets(out, entries, settings, notify=notify)
+    return sealing.seal_sheets(sheets, inputs.desired.policy.invite_recipients)
+
+
 def _finish(
     inputs: _Inputs,
     summary: ApplySummary,
@@ -320,7 +333,7 @@ def _finish(
     notify: Notify,
 ) -> ApplyOutcome:
     entries = _invites(inputs, summary.results)
-    sheets = invites.write_invite_sheets(out, entries, sheet_settings, notify=notify)
+    sheets = _write_sheets(inputs, entries, out, sheet_settings, notify)
     moved = False
     not_moved: SyncError | None = None
     commit = inputs.plan.desired_commit
@@ -336,6 +349,7 @@ def _finish(
         summary=summary,
         summary_file=out / "summary.json",
         invite_sheets=tuple(sheets),
+        sheets_encrypted=bool(sheets) and bool(inputs.desired.policy.invite_recipients),
         invites_with_code=with_code,
         invites_without_code=len(entries) - with_code,
         last_applied_moved=moved,

@@ -1,9 +1,12 @@
-"""The workflows a customer copies: their shape, their secrets, and the commands they call."""
+"""The workflows a desired-state repository runs: their shape, their credentials, their pins,
+and the commands they call. The thin triggers (render, plan, apply) call the reusable jobs
+(speakap-sync-render, -plan, -apply) that hold the steps."""
 
 from __future__ import annotations
 
 import re
 import shlex
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,9 @@ from reconciler.gitops.github import PLAN_ARTIFACT, PLAN_WORKFLOW
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
+TRIGGERS = ("render", "plan", "apply")
+FILES = sorted(WORKFLOWS.glob("*.yml"))
+SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 
 
 def load(name: str) -> dict[str, Any]:
@@ -23,30 +29,91 @@ def load(name: str) -> dict[str, Any]:
 
 
 def steps(name: str) -> list[dict[str, Any]]:
-    return [step for job in load(name)["jobs"].values() for step in job["steps"]]
+    """The steps of a trigger's reusable job (or of the workflow itself)."""
+    jobs = load(f"speakap-sync-{name}" if name in TRIGGERS else name)["jobs"]
+    return [step for job in jobs.values() for step in job.get("steps", [])]
 
 
 def run_lines(name: str) -> list[str]:
     return [" ".join(str(s["run"]).split()) for s in steps(name) if "run" in s]
 
 
-@pytest.mark.parametrize("name", ["render", "plan", "apply"])
+def version() -> str:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return str(data["project"]["version"])
+
+
+def test_each_trigger_calls_its_reusable_job_in_this_repository() -> None:
+    for name in TRIGGERS:
+        (job,) = load(name)["jobs"].values()
+        assert job["uses"] == f"./.github/workflows/speakap-sync-{name}.yml"
+        assert "workflow_call" in load(f"speakap-sync-{name}")["on"]
+
+
+@pytest.mark.parametrize("name", TRIGGERS)
 def test_steps_call_the_cli_and_hold_no_shell_logic(name: str) -> None:
     for line in run_lines(name):
         assert line.startswith(("speakap-sync ", "python -m pip install ")), line
         assert not re.search(r"[;|&`]|\$\(|(^|\s)(if|then|for|while|echo)\s", line), line
 
 
-@pytest.mark.parametrize("name", ["render", "plan", "apply"])
-def test_the_speakap_token_only_comes_from_secrets_and_is_never_echoed(name: str) -> None:
-    text = (WORKFLOWS / f"{name}.yml").read_text()
+def test_the_plan_of_a_pull_request_never_sees_the_write_token() -> None:
+    for name in ("plan", "speakap-sync-plan"):
+        text = (WORKFLOWS / f"{name}.yml").read_text()
+        assert "secrets.SPEAKAP_TOKEN" not in text
+    tokens = {(s.get("env") or {}).get("SPEAKAP_TOKEN") for s in steps("plan")} - {None}
+    assert tokens == {"${{ secrets.SPEAKAP_READ_TOKEN }}"}
+
+
+def test_the_write_token_lives_only_in_the_protected_apply_environment() -> None:
+    (job,) = load("speakap-sync-apply")["jobs"].values()
+    assert job["environment"] == "speakap"
+    for path in FILES:
+        uses = path.read_text().count("${{ secrets.SPEAKAP_TOKEN }}")
+        assert uses == (1 if path.name == "speakap-sync-apply.yml" else 0), path.name
+
+
+@pytest.mark.parametrize("name", TRIGGERS)
+def test_secrets_are_only_passed_in_env_and_never_echoed(name: str) -> None:
     for step in steps(name):
         assert "secrets." not in str(step.get("run", "")) and "echo" not in str(step.get("run"))
-        token = (step.get("env") or {}).get("SPEAKAP_TOKEN")
-        assert token in (None, "${{ secrets.SPEAKAP_TOKEN }}")
-    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
-    uses = code.count("SPEAKAP_TOKEN: ${{ secrets.SPEAKAP_TOKEN }}")
-    assert code.count("SPEAKAP_TOKEN") == 2 * uses and (uses > 0) == (name != "render")
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_every_action_is_pinned_by_a_full_commit_sha_with_its_tag(path: Path) -> None:
+    for line in path.read_text().splitlines():
+        match = re.match(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$", line)
+        if not match or match.group(1).startswith("./"):
+            continue
+        assert SHA_PIN.match(match.group(1)), line
+        assert re.match(r"^\s*# v\d+(\.\d+)*\b", match.group(2)), f"no tag comment: {line}"
+
+
+@pytest.mark.parametrize("name", TRIGGERS)
+def test_the_package_is_installed_pinned_to_this_version(name: str) -> None:
+    inputs = load(f"speakap-sync-{name}")["on"]["workflow_call"]["inputs"]
+    assert inputs["requirement"]["default"] == f"speakap-sync=={version()}"
+    installs = [s for s in steps(name) if "pip install" in str(s.get("run"))]
+    assert [s["env"]["REQUIREMENT"] for s in installs] == ["${{ inputs.requirement }}"]
+    for path in FILES:
+        for line in path.read_text().splitlines():
+            assert not re.search(r"pip install[^#]*\bspeakap-sync\b(?!==)", line), line
+
+
+@pytest.mark.parametrize("name", TRIGGERS)
+def test_checkouts_keep_no_credentials_unless_the_job_pushes(name: str) -> None:
+    pushes = name in ("render", "apply")  # the render branch, the last-applied tag
+    for step in steps(name):
+        if str(step.get("uses", "")).startswith("actions/checkout@"):
+            assert step["with"]["persist-credentials"] is pushes
+
+
+def test_the_required_plan_check_runs_on_every_pull_request_and_skips_inside() -> None:
+    trigger = load("plan")["on"]["pull_request"]
+    assert "paths" not in trigger and "paths-ignore" not in trigger
+    scope = next(s for s in steps("plan") if "github changed" in str(s.get("run")))
+    later = steps("plan")[steps("plan").index(scope) + 1 :]
+    assert all("steps.scope.outputs.changed == 'true'" in str(s.get("if")) for s in later)
 
 
 def test_applies_never_overlap_and_are_never_cancelled() -> None:
@@ -56,26 +123,36 @@ def test_applies_never_overlap_and_are_never_cancelled() -> None:
     assert apply["on"]["push"]["paths"] == ["desired-state/**"]
 
 
+def test_artifacts_are_kept_whatever_the_outcome_and_sheets_only_encrypted() -> None:
+    for name in ("render", "apply"):
+        for upload in (s for s in steps(name) if "upload-artifact" in str(s.get("uses"))):
+            assert upload["if"] == "${{ always() }}"
+    (upload,) = (s for s in steps("apply") if "upload-artifact" in str(s.get("uses")))
+    paths = upload["with"]["path"].strip().splitlines()
+    invites = [p for p in paths if "invites" in p]
+    assert invites == ["${{ runner.temp }}/apply/invites/*.age"]
+
+
 def test_the_plan_artifact_is_what_apply_fetches() -> None:
     assert (WORKFLOWS / "plan.yml").relative_to(ROOT).as_posix() == PLAN_WORKFLOW
     assert any(line.startswith("speakap-sync github fetch-plan") for line in run_lines("apply"))
     uploads = [s for s in steps("plan") if str(s.get("uses", "")).startswith("actions/upload")]
     assert [u["with"]["name"] for u in uploads] == [PLAN_ARTIFACT]
     comment = next(s for s in steps("plan") if "github comment" in str(s.get("run")))
-    assert comment["if"] == "${{ !cancelled() }}"  # a blocked plan is still posted
+    assert "!cancelled()" in comment["if"]  # a blocked plan is still posted
 
 
 def test_the_plan_workflow_shows_the_plan_in_the_job_summary_and_keeps_plan_html() -> None:
     summary = next(s for s in steps("plan") if "github step-summary" in str(s.get("run")))
-    assert summary["if"] == "${{ !cancelled() }}"
+    assert "!cancelled()" in summary["if"]
     assert '"$RUNNER_TEMP/plan/step-summary.md"' in summary["run"]
     upload = next(s for s in steps("plan") if str(s.get("uses", "")).startswith("actions/upload"))
-    kept = {Path(line).name for line in upload["with"]["path"].split()}
+    kept = {Path(line.strip()).name for line in upload["with"]["path"].strip().splitlines()}
     assert {"plan.json", "plan.md", "plan.html"} <= kept
 
 
 def test_every_command_in_the_workflows_exists(capsys: pytest.CaptureFixture[str]) -> None:
-    for name in ("render", "plan", "apply"):
+    for name in TRIGGERS:
         for line in run_lines(name):
             if not line.startswith("speakap-sync "):
                 continue

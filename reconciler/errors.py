@@ -74,6 +74,10 @@ class BlockedError(SyncError):
     exit_code = EXIT_BLOCKED
 
 
+class StalePlanError(BlockedError):
+    """Apply refuses a reviewed plan that live or desired state has outgrown. Exit code 3."""
+
+
 class ApplyDeclined(SyncError):
     """The operator said no to applying a plan nobody reviewed: nothing was changed."""
 

@@ -11,6 +11,7 @@ from rich.console import Console
 from reconciler.cli.app import app
 from reconciler.cli.output import progress_bars, show_plan, show_summary
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
+from reconciler.gitops import notify
 from reconciler.gitops.github import run_url_from_env
 from reconciler.reconcile import run
 from reconciler.reconcile.run import ApplyRequest, PlanOutcome, PlanRequest
@@ -34,13 +35,15 @@ def plan(
     ),
 ) -> None:
     """Compare the desired state with live Speakap and write plan.json, plan.md, plan.html."""
-    request = PlanRequest(state_dir, out, allow_mass_changes, show_pii, run_url_from_env())
-    planned = run.plan(request)
-    show_plan(planned, Console(), show_pii=show_pii)
-    *first, last = map(str, planned.written)
-    written = f"{', '.join(first)} and {last}" if first else last
-    Console(stderr=True).print(f"wrote {written}", highlight=False)
-    planned.raise_if_blocked()
+    err = Console(stderr=True)
+    with notify.watching(state_dir, "plan", _echo(err)):
+        request = PlanRequest(state_dir, out, allow_mass_changes, show_pii, run_url_from_env())
+        planned = run.plan(request)
+        show_plan(planned, Console(), show_pii=show_pii)
+        *first, last = map(str, planned.written)
+        written = f"{', '.join(first)} and {last}" if first else last
+        err.print(f"wrote {written}", highlight=False)
+        planned.raise_if_blocked()
     changes = planned.plan.has_changes and detailed_exitcode
     raise typer.Exit(EXIT_CHANGES if changes else EXIT_OK)
 
@@ -61,17 +64,25 @@ def apply(
     if output not in ("text", "json"):
         raise typer.BadParameter("must be 'text' or 'json'", param_hint="--output")
     err = Console(stderr=True)
-    with progress_bars(err, quiet=output == "json") as bars:
+    with (
+        notify.watching(state_dir, "apply", _echo(err)) as watch,
+        progress_bars(err, quiet=output == "json") as bars,
+    ):
         outcome = run.apply(
             ApplyRequest(state_dir, out, plan_file),
             confirm=_asker(err, auto_approve),
             progress=bars,
-            notify=lambda line: err.print(line, highlight=False),
+            notify=_echo(err),
         )
     show_summary(outcome, as_json=output == "json")
+    watch.applied(outcome.to_json())
     if outcome.not_moved is not None:
         raise outcome.not_moved
     raise typer.Exit(EXIT_OK if outcome.summary.ok else EXIT_ERROR)
+
+
+def _echo(err: Console) -> Callable[[str], None]:
+    return lambda line: err.print(line, highlight=False)
 
 
 def _asker(err: Console, auto_approve: bool) -> Callable[[PlanOutcome], bool]:

@@ -21,7 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reconciler.errors import BlockedError
+from reconciler.errors import StalePlanError
 from reconciler.model import Action, ActionResult, DesiredState, OrgUnit, Person
 from reconciler.reconcile.backend import Backend
 from reconciler.reconcile.journal import Journal
@@ -101,7 +101,7 @@ def check_stale(reviewed: Plan, current: Plan) -> None:
             f"{len(changed)} action(s) that would now write other values than reviewed: "
             f"{_first_20(changed)}"
         )
-    raise BlockedError(
+    raise StalePlanError(
         "stale plan: live state or desired state changed since review; "
         + "; ".join(parts)
         + ". Run plan again and review it."

@@ -120,7 +120,7 @@ def open_sheet(sheet: Path, identities: Sequence[Any], out: Path | None = None) 
     except pyrage.DecryptError as err:
         raise InputError(f"cannot decrypt it: {err}", file=sheet) from None
     target = (out or sheet.parent) / sheet.name.removesuffix(SUFFIX)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

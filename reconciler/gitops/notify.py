@@ -27,6 +27,7 @@ import httpx
 from reconciler.desired.config import POLICY_FILE, parse_policy
 from reconciler.desired.documents import load_text
 from reconciler.errors import ApplyDeclined, BlockedError, StalePlanError, SyncError
+from reconciler.gitops.github import run_url_from_env
 from reconciler.model import Notifications, NotifyEvent
 
 Echo = Callable[[str], None]
@@ -111,15 +112,6 @@ def _acceptable(url: str) -> bool:
     return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
-def run_link(env: Mapping[str, str] | None = None) -> str | None:
-    """The GitHub Actions run this process belongs to, when it is one."""
-    env = os.environ if env is None else env
-    server, repo, run_id = (
-        env.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
-    )
-    return f"{server}/{repo}/actions/runs/{run_id}" if server and repo and run_id else None
-
-
 def load_settings(state_dir: Path) -> Notifications | None:
     """policy.yaml's ``notifications``; None when absent or when the policy cannot be read
     (the command itself then reports that error)."""
@@ -141,7 +133,7 @@ class Watch:
     def send(self, kind: NotifyEvent, detail: str) -> None:
         note = send(
             self.settings,
-            Event(kind, detail, run_link(self.env)),
+            Event(kind, detail, run_url_from_env(self.env)),
             env=self.env,
             transport=self.transport,
         )

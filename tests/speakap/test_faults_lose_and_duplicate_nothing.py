@@ -41,8 +41,11 @@ def test_listing_10000_users_through_faults_and_a_rate_limit_gives_each_user_onc
         assert len(users) == 10_000
         assert len({u["id"] for u in users}) == 10_000
         assert {u["externalId"] for u in users} == {f"E{n:06d}" for n in range(10_000)}
-        assert sim.counters.faults > 0 and sim.counters.throttled > 0
-        assert client.stats.retries >= sim.counters.faults  # every fault was retried
+        # Whether the pace ever hits the rate limit depends on the machine's speed (exact 429
+        # handling is covered on scripted answers in test_client_retries.py); faults always come.
+        assert sim.counters.faults > 0
+        retried = sim.counters.faults + sim.counters.throttled
+        assert client.stats.retries >= retried  # every fault and every 429 was retried
         client.close()
 
 

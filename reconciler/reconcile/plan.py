@@ -366,7 +366,7 @@ class _Planner:
                 person,
                 reason="reactivated by hand in Speakap: suspended again"
                 if drift
-                else "left the HR export, suspended for the grace period",
+                else _left(person),
                 cause="drift" if drift else "hr",
             )
 
@@ -558,6 +558,15 @@ class _Planner:
                 cause=cause,
             )
         )
+
+
+def _left(person: Person) -> str:
+    """Why a person is suspended: their contract ended (on a day before the suspension), or
+    they left the export."""
+    end, since = person.end_date, person.suspended_on
+    if end is not None and since is not None and end < since:
+        return f"contract ended on {end.isoformat()}, suspended for the grace period"
+    return "left the HR export, suspended for the grace period"
 
 
 def _memberships_by_user(groups: Iterable[LiveGroup]) -> dict[str, set[str]]:

@@ -9,7 +9,8 @@ Lifecycle:
 - a contract starting after ``today`` is a pre-hire (reported, not rendered); its data errors
   are warnings, never a reason to reject or quarantine;
 - a person absent from the export, or whose contracts all ended before ``today``, is a leaver:
-  the first render marks them ``suspended`` with ``today``; ``grace_days`` later they are
+  the first render marks them ``suspended`` with ``today`` (and, for an ended contract, its
+  ``end_date``, so the plan can say "contract ended on DATE"); ``grace_days`` later they are
   dropped (the reconciler then deletes or anonymizes them); back in the export before that,
   they are active again (the same account); rehired with a future start date, they are a
   pre-hire and stay suspended until that date, even past the grace period;
@@ -32,8 +33,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from reconciler.desired.config import Config
-from reconciler.model import DesiredState, InviteChannel, Person, Policy
+from reconciler.desired.config import UNIT_TARGETS, Config
+from reconciler.model import DesiredState, InviteChannel, OrgKind, Person, Policy
 from reconciler.render.normalize import Row, normalize_row
 from reconciler.render.report import Issue, IssueKind, Merge, Report
 from reconciler.render.rules import Mapped, apply_rules
@@ -61,9 +62,15 @@ class _Acc:
     fired: set[str]
     unmapped: Counter[tuple[str, str]]
     broken: list[int] = field(default_factory=list)  # lines of records that may hide rows
+    names: dict[str, str] = field(default_factory=dict)  # display names of the ids listed
+    ended_on: dict[str, date] = field(default_factory=dict)  # known people whose contract ended
+    back_after: dict[str, int] = field(default_factory=dict)  # reactivated: days suspended
 
     def merge(self, other: _Acc) -> None:
         self.broken += other.broken
+        self.names |= other.names
+        self.ended_on |= other.ended_on
+        self.back_after |= other.back_after
         self.issues += other.issues
         self.merges += other.merges
         self.prehires += other.prehires
@@ -182,6 +189,8 @@ def render_part(
         row = contract.row
         if row.employee_id is None:
             acc.issues.append(Issue("rejected", row.line, None, "; ".join(row.errors)))
+            if _row_name(row):
+                acc.names[f"line {row.line}"] = _row_name(row)
         else:
             by_id.setdefault(row.employee_id, []).append(contract)
     part = Part({}, acc, count)
@@ -193,8 +202,12 @@ def render_part(
         part.people[employee_id] = person
         if old is None:
             part.hires.append(employee_id)
+            acc.names[employee_id] = person.display_name
         elif old.status == "suspended" and person.status == "active":
             part.reactivated.append(employee_id)
+            acc.names[employee_id] = person.display_name
+            if old.suspended_on is not None:
+                acc.back_after[employee_id] = (today - old.suspended_on).days
         elif old != person:
             part.updated.append(employee_id)
     part.before = len(before)
@@ -213,7 +226,7 @@ def _person(
     errors: list[tuple[int, str]] = []
     active: list[_Contract] = []
     future: list[Row] = []
-    ended = False
+    ended: list[date] = []  # the end dates of the contracts that ended
     for contract in contracts:
         row, state, mapped = contract.row, contract.state, contract.mapped
         problems = [(row.line, e) for e in row.errors]
@@ -238,8 +251,8 @@ def _person(
                 Issue("warning", row.line, employee_id, f"{e} (in a contract not started yet)")
                 for e in row.errors
             ]
-        elif state == "ended":
-            ended = True
+        elif state == "ended" and row.end_date is not None:
+            ended.append(row.end_date)
         if state in ("active", "error"):
             errors += problems
 
@@ -251,6 +264,8 @@ def _person(
         channel = invite_channel(row.fields.get("email"), sms_phone, config.policy)
         if channel is None:
             errors.append((row.line, _unreachable(row, config.policy)))
+    if errors or primary is None or channel is None:  # named in the report
+        acc.names[employee_id] = old.display_name if old else _row_name(contracts[0].row)
     if errors:
         kind: IssueKind = "quarantined" if old is not None else "rejected"
         acc.issues += [Issue(kind, line, employee_id, reason) for line, reason in errors]
@@ -259,21 +274,34 @@ def _person(
         if future:  # a rehired leaver too: _offboard keeps them suspended until the start
             start = min(r.start_date for r in future if r.start_date is not None)
             acc.prehires.append((employee_id, start))
-        elif ended and old is None and not future:
+        elif ended and old is None:
             acc.ended.append(employee_id)
+        elif ended and old is not None and not active:  # a leaver: their contract ended
+            acc.ended_on[employee_id] = max(ended)
         return None  # a leaver when they were in the previous state
     for contract in active:
         acc.issues += [
             Issue("warning", contract.row.line, employee_id, w) for w in contract.row.warnings
         ]
+        if contract.row.warnings:
+            acc.names[employee_id] = _row_name(primary.row)
     if old is None and _no_contact(primary.row, config.policy):
         # a hire the policy would rather reach by email or SMS: someone must hand out a sheet
         reason = "no usable email or phone: invited with a printable sheet"
         acc.issues.append(Issue("warning", primary.row.line, employee_id, reason))
+        acc.names[employee_id] = _row_name(primary.row)
     if len(active) > 1:
+        acc.names[employee_id] = _row_name(primary.row)
         lines = tuple(c.row.line for c in active)
         acc.merges.append(Merge(employee_id, lines, primary.row.line))
     return _build(employee_id, primary, active, channel)
+
+
+def _row_name(row: Row) -> str:
+    """The name an HR row gives (for the report), empty when it gives none."""
+    return " ".join(
+        row.fields[k] for k in ("given_name", "infix", "family_name") if k in row.fields
+    )
 
 
 def _no_contact(row: Row, policy: Policy) -> bool:
@@ -369,14 +397,17 @@ def offboard(
             part.kept.append(employee_id)
         elif old.status == "suspended" and (employee_id in waiting or in_grace):
             people[employee_id] = old
+            continue  # not listed in the report
         elif broken:  # they may be in the rows the broken record hides
             people[employee_id] = old
             part.held.append(employee_id)
         elif old.status == "active":
-            people[employee_id] = replace(old, status="suspended", suspended_on=today)
+            end = part.acc.ended_on.get(employee_id, old.end_date)
+            people[employee_id] = replace(old, status="suspended", suspended_on=today, end_date=end)
             part.leavers.append(employee_id)
         else:
             part.dropped.append(employee_id)
+        part.acc.names[employee_id] = old.display_name
 
 
 def build_report(tallies: Sequence[Tally], config: Config, today: date, source: str) -> Report:
@@ -422,6 +453,11 @@ def build_report(tallies: Sequence[Tally], config: Config, today: date, source: 
         merges=tuple(sorted(acc.merges, key=lambda m: m.employee_id)),
         unmapped_codes=unmapped,
         unused_rules=tuple(r.name for r in config.rules if r.name not in acc.fired),
+        names=acc.names,
+        back_after=acc.back_after,
+        ended_on={e: d for e, d in acc.ended_on.items() if e in lists["leavers"]},
+        unmapped_kinds=_lookup_kinds(config, unmapped),
+        grace_days=config.policy.grace_days,
         notices=_notices(
             rows,
             before,
@@ -432,6 +468,20 @@ def build_report(tallies: Sequence[Tally], config: Config, today: date, source: 
             lists["held"],
         ),
     )
+
+
+def _lookup_kinds(config: Config, fields: Iterable[str]) -> dict[str, tuple[OrgKind, ...]]:
+    """For each HR field, the kinds of org unit whose hr_codes the rules look its value up in."""
+    kinds: dict[str, list[OrgKind]] = {}
+    for rule in config.rules:
+        refs = [(UNIT_TARGETS[t], ref) for t, ref in rule.units.items()]
+        refs += [("group", ref) for ref in rule.add_groups]
+        for kind, ref in refs:
+            if ref.lookup is None or ref.optional:  # an optional lookup never rejects
+                continue
+            if kind not in kinds.setdefault(ref.lookup, []):
+                kinds[ref.lookup].append(kind)
+    return {f: tuple(kinds.get(f, ())) for f in fields}
 
 
 def _notices(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from reconciler.errors import StateError
-from reconciler.model import DesiredState
+from reconciler.model import DesiredState, OrgKind
 
 if TYPE_CHECKING:
     from reconciler.desired.config import Config
@@ -66,6 +67,13 @@ class Report:
     unmapped_codes: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     unused_rules: tuple[str, ...] = ()
     notices: tuple[str, ...] = ()  # warnings about the run as a whole
+    # employee id (or "line N" for a row without one) -> name, for the people the report lists
+    names: Mapping[str, str] = field(default_factory=dict)
+    back_after: Mapping[str, int] = field(default_factory=dict)  # reactivated -> days suspended
+    ended_on: Mapping[str, date] = field(default_factory=dict)  # leavers whose contract ended
+    # HR field -> the kinds of org unit whose hr_codes its codes are looked up in (the fix)
+    unmapped_kinds: Mapping[str, tuple[OrgKind, ...]] = field(default_factory=dict)
+    grace_days: int = 30
 
     def issues_of(self, kind: IssueKind) -> tuple[Issue, ...]:
         return tuple(i for i in self.issues if i.kind == kind)
@@ -130,9 +138,45 @@ class Report:
                 for m in self.merges
             ],
             "unmapped_codes": {f: dict(codes) for f, codes in self.unmapped_codes.items()},
+            "unmapped_fixes": {
+                f: {code: self.fix(f, code) for code in codes}
+                for f, codes in self.unmapped_codes.items()
+            },
             "unused_rules": list(self.unused_rules),
             "notices": list(self.notices),
+            "names": dict(sorted(self.names.items())),
+            "reactivated_after_days": dict(sorted(self.back_after.items())),
+            "contract_ended": {e: d.isoformat() for e, d in sorted(self.ended_on.items())},
         }
+
+    def fix(self, field_name: str, code: str) -> str:
+        """What makes an unmapped HR code map: ``add '999' to hr_codes of a department in
+        org-units.yaml, or correct the code in the HR system``."""
+        return (
+            f"add {code!r} to hr_codes of {self.units_for(field_name)} in org-units.yaml, "
+            "or correct the code in the HR system"
+        )
+
+    def units_for(self, field_name: str) -> str:
+        """``a department``: the org units whose hr_codes a field's codes belong in."""
+        kinds = self.unmapped_kinds.get(field_name) or ("business_unit",)
+        return " or ".join(_KIND_ARTICLES[k] for k in kinds)
+
+    def who(self, employee_id: str | None, line: int | None = None) -> str:
+        """``Anouk de Vries (000100)``: a name beside the id, the id alone when unknown."""
+        key = employee_id if employee_id is not None else f"line {line}"
+        name = self.names.get(key, "")
+        if employee_id is None:
+            return f"{name} (no employee id)" if name else "(no employee id)"
+        return f"{name} ({employee_id})" if name else employee_id
+
+
+_KIND_ARTICLES: Mapping[str, str] = {
+    "business_unit": "a business unit",
+    "department": "a department",
+    "local_department": "a local department (under the person's business unit)",
+    "group": "a group",
+}
 
 
 def _n(count: int, singular: str, plural: str | None = None) -> str:
@@ -163,75 +207,165 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _ids(ids: tuple[str, ...], limit: int = 50) -> str:
-    shown = ", ".join(ids[:limit])
-    return shown + (f", … ({len(ids) - limit} more)" if len(ids) > limit else "")
+# The counts as report.md's table says them: a label per key of ``Report.counts``.
+COUNT_LABELS: Mapping[str, str] = {
+    "rows": "Rows read from the export",
+    "people": "People in the desired state",
+    "active": "… of them active",
+    "hires": "Hires",
+    "reactivated": "Reactivated (back after a suspension)",
+    "updated": "Updated",
+    "leavers": "Leavers (suspended today)",
+    "suspended": "Suspended (in the grace period)",
+    "dropped": "Dropped after the grace period",
+    "prehires": "Pre-hires (start later)",
+    "ended": "Contract ended before their first render",
+    "held": "Held (absent from a broken export)",
+    "rejected": "Rejected (people not rendered)",
+    "quarantined": "Quarantined (people kept as they were)",
+    "warnings": "Warnings",
+    "merged": "People with merged contracts",
+}
+_LIMIT = 50  # people named per list; the rest are counted
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>&|~!#])")  # what Markdown would read as markup
+_MD_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def _md(text: str) -> str:
+    """HR data as Markdown text that reads as written (one line, punctuation escaped)."""
+    return _MD_INLINE.sub(r"\\\1", _MD_CONTROL.sub(" ", text))
+
+
+def _named(report: Report, ids: tuple[str, ...]) -> str:
+    """``Anouk de Vries (000100), Jan Jansen (000101), … (8 more)``."""
+    shown = ", ".join(_md(report.who(e)) for e in ids[:_LIMIT])
+    return shown + (f", … ({len(ids) - _LIMIT} more)" if len(ids) > _LIMIT else "")
+
+
+def _listed(lines: list[str]) -> list[str]:
+    """Markdown list items, the first ``_LIMIT``, then how many more."""
+    more = [f"- … and {len(lines) - _LIMIT} more"] if len(lines) > _LIMIT else []
+    return [f"- {line}" for line in lines[:_LIMIT]] + more
+
+
+def _back(report: Report, employee_id: str) -> str:
+    days = report.back_after.get(employee_id)
+    if days is None:
+        return "back in the export"
+    said = f"back after {_n(days, 'day')} suspended"
+    if days >= report.grace_days:
+        said += (
+            f", past the {report.grace_days}-day grace period: the account was still "
+            "suspended, not yet deleted, and is reactivated"
+        )
+    return said
+
+
+def _left(report: Report, employee_id: str) -> str:
+    ended = report.ended_on.get(employee_id)
+    return f"contract ended on {ended.isoformat()}" if ended else "left the HR export"
 
 
 def report_markdown(report: Report) -> str:
+    """report.md: the counts (as the headings below count them), then who, by name."""
     c = report.counts()
     lines = [
         f"# Sync report {report.today.isoformat()}",
         "",
-        f"Source: `{report.source}` ({c['rows']} rows).",
+        f"Source: `{report.source}` ({_n(c['rows'], 'row')}).",
         "",
     ]
-    lines += [f"> **Warning:** {notice}" for notice in report.notices]
+    lines += [f"> **Warning:** {_md(notice)}" for notice in report.notices]
     if report.notices:
         lines.append("")
     lines += ["| | count |", "| --- | ---: |"]
-    lines += [f"| {name} | {value} |" for name, value in c.items()]
+    lines += [f"| {COUNT_LABELS.get(key, key)} | {value:,} |" for key, value in c.items()]
     lines.append("")
     for title, ids in (
         ("Hires", report.hires),
-        ("Reactivated inside the grace period", report.reactivated),
-        ("Leavers (suspended today)", report.leavers),
         ("Dropped after the grace period", report.dropped),
         ("Protected, kept although absent", report.protected_kept),
         ("Held: absent from a broken export, kept as they were", report.held),
-        ("Left before their first render (not rendered)", report.ended),
+        ("Contract ended before their first render (not rendered)", report.ended),
     ):
         if ids:
-            lines += [f"## {title} ({len(ids)})", "", _ids(ids), ""]
+            lines += [f"## {title}: {_n(len(ids), 'person', 'people')}", "", _named(report, ids)]
+            lines.append("")
+    if report.reactivated:
+        lines += [f"## Reactivated: {_n(len(report.reactivated), 'person', 'people')}", ""]
+        said = [f"{_md(report.who(e))}: {_back(report, e)}" for e in report.reactivated]
+        lines += [*_listed(said), ""]
+    if report.leavers:
+        lines += [f"## Leavers, suspended today: {_n(len(report.leavers), 'person', 'people')}"]
+        said = [f"{_md(report.who(e))}: {_left(report, e)}" for e in report.leavers]
+        lines += ["", *_listed(said), ""]
     if report.prehires:
-        lines += [f"## Pre-hires ({len(report.prehires)})", ""]
-        lines += [f"- {e} starts {d.isoformat()}" for e, d in report.prehires]
-        lines.append("")
+        lines += [f"## Pre-hires: {_n(len(report.prehires), 'person', 'people')}", ""]
+        said = [f"{_md(report.who(e))} starts {d.isoformat()}" for e, d in report.prehires]
+        lines += [*_listed(said), ""]
     for kind, title in (
-        ("rejected", "Rejected rows (new people, not rendered)"),
+        ("rejected", "Rejected (new people, not rendered)"),
         ("quarantined", "Quarantined (kept exactly as they were)"),
-        ("warning", "Warnings"),
     ):
         issues = report.issues_of(kind)  # type: ignore[arg-type]
         if issues:
-            lines += [f"## {title} ({len(issues)})", "", "| line | employee | reason |"]
-            lines.append("| ---: | --- | --- |")
-            lines += [
-                f"| {i.line or ''} | {i.employee_id or ''} | {i.reason.replace('|', '/')} |"
-                for i in issues
-            ]
-            lines.append("")
+            people = _n(_people(issues), "person", "people")
+            problems = f" ({_n(len(issues), 'problem')})" if len(issues) != _people(issues) else ""
+            lines += [f"## {title}: {people}{problems}", "", *_issue_table(report, issues)]
+    warnings = report.issues_of("warning")
+    if warnings:
+        lines += [f"## Warnings: {len(warnings):,}", "", *_issue_table(report, warnings)]
     if report.merges:
-        lines += [f"## Merged contracts ({len(report.merges)})", ""]
-        lines += [
-            f"- {m.employee_id}: lines {', '.join(map(str, m.lines))}, primary line "
-            f"{m.primary_line}"
-            for m in report.merges
-        ]
+        lines += [f"## Merged contracts: {_n(len(report.merges), 'person', 'people')}", ""]
+        lines += _listed(
+            [
+                f"{_md(report.who(m.employee_id))}: lines {', '.join(map(str, m.lines))}, "
+                f"primary line {m.primary_line}"
+                for m in report.merges
+            ]
+        )
         lines.append("")
     if report.unmapped_codes:
+        codes = sum(len(c) for c in report.unmapped_codes.values())
         lines += [
-            "## HR codes that no rule maps",
+            f"## HR codes that no rule maps: {codes:,}",
             "",
-            "| field | code | rows |",
-            "| --- | --- | ---: |",
+            "| field | code | rows | fix |",
+            "| --- | --- | ---: | --- |",
         ]
-        for fld, codes in report.unmapped_codes.items():
-            lines += [f"| {fld} | `{code}` | {n} |" for code, n in codes.items()]
+        for fld, found in report.unmapped_codes.items():
+            lines += [
+                f"| {_md(fld)} | {_code(code)} | {n:,} | {_fix(report, fld, code)} |"
+                for code, n in found.items()
+            ]
         lines.append("")
     if report.unused_rules:
-        lines += ["## Rules that matched nobody", "", _ids(report.unused_rules), ""]
+        lines += [f"## Rules that matched nobody: {len(report.unused_rules):,}", ""]
+        lines += [", ".join(_md(r) for r in report.unused_rules), ""]
     return "\n".join(lines)
+
+
+def _code(text: str) -> str:
+    """A code span in a table cell: the value as written (backticks and bars cannot break it)."""
+    return "`" + _MD_CONTROL.sub(" ", text).replace("`", "'").replace("|", "\\|") + "`"
+
+
+def _fix(report: Report, field_name: str, code: str) -> str:
+    """``add `'999'` to `hr_codes` of a department in `org-units.yaml`, or …`` (Markdown)."""
+    return (
+        f"add {_code(repr(code))} to `hr_codes` of {report.units_for(field_name)} in "
+        "`org-units.yaml`, "
+        "or correct the code in the HR system"
+    )
+
+
+def _issue_table(report: Report, issues: tuple[Issue, ...]) -> list[str]:
+    rows = ["| line | employee | reason |", "| ---: | --- | --- |"]
+    rows += [
+        f"| {i.line or ''} | {_md(report.who(i.employee_id, i.line))} | {_md(i.reason)} |"
+        for i in issues
+    ]
+    return [*rows, ""]
 
 
 def write_report(report: Report, directory: Path) -> list[Path]:

@@ -197,3 +197,20 @@ def test_an_unknown_cause_is_not_a_valid_plan() -> None:
 
 def test_an_action_is_an_hr_change_unless_told_otherwise() -> None:
     assert Action(id="create_user:E1", kind="create_user").cause == "hr"
+
+
+def test_a_leaver_whose_contract_ended_is_suspended_saying_when_it_ended() -> None:
+    from datetime import date
+
+    employed = desired(person("E1"), person("E2"))
+    left = desired(
+        person("E1", status="suspended", suspended_on=date(2026, 3, 3), end_date=date(2026, 3, 1)),
+        person("E2", status="suspended", suspended_on=date(2026, 3, 3)),
+    )
+    reasons = {
+        a.id: a.reason for a in compute_plan(left, live_as_desired(employed), employed).actions
+    }
+    assert reasons == {
+        "suspend_user:E1": "contract ended on 2026-03-01, suspended for the grace period",
+        "suspend_user:E2": "left the HR export, suspended for the grace period",
+    }

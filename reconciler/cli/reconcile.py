@@ -17,7 +17,10 @@ from reconciler.reconcile import run
 from reconciler.reconcile.run import ApplyRequest, PlanOutcome, PlanRequest
 
 _STATE_HELP = "The desired-state folder (policy.yaml, org-units.yaml, users/)."
-_OUT_HELP = "Folder for plan.json, plan.md, the apply journal and invite sheets (not in git)."
+_OUT_HELP = (
+    "Folder for the plan (plan.json, plan.md, plan.html), the apply journal and invite sheets "
+    "(not in git)."
+)
 
 
 @app.command()
@@ -31,7 +34,9 @@ def plan(
         False, "--allow-mass-changes", help="Override the safety guards (recorded in the plan)."
     ),
     show_pii: bool = typer.Option(
-        False, "--show-pii", help="Show emails and phones unmasked in plan.md (local use only)."
+        False,
+        "--show-pii",
+        help="Show emails and phones unmasked in plan.md and plan.html (local use only).",
     ),
 ) -> None:
     """Compare the desired state with live Speakap and write plan.json, plan.md, plan.html."""

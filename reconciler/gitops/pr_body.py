@@ -8,14 +8,14 @@ GitHub's body limit whatever the size of the export:
    quarantined people, warnings, HR codes no rule maps);
 3. one folded ``<details>`` per list (rejected rows, quarantined, warnings, leavers, dropped,
    hires, …, the files changed), most urgent first, each person by name beside their employee
-   id where the desired state knows them. The lists share the room in turns (each one's first
-   lines, then each one's next), and each says "showing K of N".
+   id where the report or the desired state knows them. The lists share the room in turns
+   (each one's first lines, then each one's next), and each says "showing K of N".
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from reconciler.gitops.branch import RenderCommit
 from reconciler.gitops.github import MAX_BODY
 from reconciler.reconcile.views import mdtext
 
+NameOf = Callable[[str], "str | None"]  # employee id -> display name, None when unknown
 REPORT_JSON = "report.json"
 REPORT_SUMMARIES = ("summary.md", "report.md")
 INTRO = (
@@ -40,10 +41,12 @@ COUNTS = (
     ("leavers", "leavers"),
     ("dropped", "dropped"),
     ("prehires", "pre-hires"),
+    ("held", "held"),
 )
 # The lists of people, most urgent first: (report key, title).
 PEOPLE = (
     ("leavers", "Leavers, suspended today"),
+    ("held", "Held: absent from a broken export, kept as they were"),
     ("dropped", "Dropped after the grace period"),
     ("hires", "Hires"),
     ("reactivated", "Reactivated inside the grace period"),
@@ -85,8 +88,15 @@ def render_pr_body(
 ) -> str:
     """The body: the sync report of ``report_dir`` and the files ``commit`` changed, at most
     ``limit`` characters; ``names`` (employee id -> name) names the people listed."""
-    names = names or {}
     report = _read_json(report_dir)
+    state_names = names or {}
+    said = report.get("names") if report is not None else None
+    report_names = {str(k): str(v) for k, v in said.items()} if isinstance(said, dict) else {}
+
+    def name_of(eid: str) -> str | None:
+        """The report's name for the person (it knows rejected rows too), else the state's."""
+        return report_names.get(eid) or state_names.get(eid)
+
     files = _List(
         f"{len(commit.changed):,} file(s) changed",
         [f"- {mdtext.code(path)}\n" for path in commit.changed],
@@ -96,7 +106,7 @@ def render_pr_body(
         head = f"{INTRO}\n\n{_cut(summary, limit // 2)}\n\n"
         return head + _fill([files], limit - len(head))
     head = f"{INTRO}\n\n" + _summary(report)
-    return head + _fill(_lists(report, names, files), limit - len(head))
+    return head + _fill(_lists(report, name_of, files), limit - len(head))
 
 
 def _read_json(report_dir: Path | None) -> dict[str, Any] | None:
@@ -130,7 +140,11 @@ def _summary(report: Mapping[str, Any]) -> str:
         if len(notices) > 10:
             lines.append(f"> - … and {len(notices) - 10:,} more notices in the report")
         lines.append("")
-    shown = [(label, counts.get(key)) for key, label in COUNTS if key in counts]
+    shown = [
+        (label, counts.get(key))
+        for key, label in COUNTS
+        if key in counts and (key != "held" or counts[key])
+    ]
     lines += [
         "| " + " | ".join(label for label, _ in shown) + " |",
         "| " + " | ".join("---:" for _ in shown) + " |",
@@ -154,7 +168,7 @@ def _summary(report: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _lists(report: Mapping[str, Any], names: Mapping[str, str], files: _List) -> list[_List]:
+def _lists(report: Mapping[str, Any], names: NameOf, files: _List) -> list[_List]:
     issues: list[Mapping[str, Any]] = [i for i in report.get("issues", []) if isinstance(i, dict)]
     found = []
     for kind, title in ISSUES:
@@ -164,10 +178,11 @@ def _lists(report: Mapping[str, Any], names: Mapping[str, str], files: _List) ->
             found.append(
                 _List(f"{title}: {len(rows):,} {'row' if len(rows) == 1 else 'rows'}", rows, head)
             )
+    notes = _notes(report)
     for key, title in PEOPLE:
         ids = [str(e) for e in report.get(key, [])]
         if ids:
-            items = [f"- {_named(e, names)}\n" for e in ids]
+            items = [f"- {_named(e, names)}{notes.get(e, '')}\n" for e in ids]
             found.append(_List(f"{title}: {len(ids):,}", items))
     prehires = [p for p in report.get("prehires", []) if isinstance(p, dict)]
     if prehires:
@@ -177,13 +192,15 @@ def _lists(report: Mapping[str, Any], names: Mapping[str, str], files: _List) ->
             for p in prehires
         ]
         found.append(_List(f"Pre-hires: {len(items):,}", items))
+    fixes: Mapping[str, Mapping[str, Any]] = report.get("unmapped_fixes", {})
     codes = [
-        f"| {mdtext.text(str(field))} | {mdtext.code(str(code), in_table=True)} | {_n(n)} |\n"
+        f"| {mdtext.text(str(field))} | {mdtext.code(str(code), in_table=True)} | {_n(n)} | "
+        f"{mdtext.text(str(fixes.get(field, {}).get(code, '')))} |\n"
         for field, by_code in report.get("unmapped_codes", {}).items()
         for code, n in by_code.items()
     ]
     if codes:
-        head = "| field | code | rows |\n| --- | --- | ---: |\n"
+        head = "| field | code | rows | fix |\n| --- | --- | ---: | --- |\n"
         found.append(_List(f"HR codes that no rule maps: {len(codes):,}", codes, head))
     merges = [m for m in report.get("merges", []) if isinstance(m, dict)]
     if merges:
@@ -199,17 +216,28 @@ def _lists(report: Mapping[str, Any], names: Mapping[str, str], files: _List) ->
     return [*found, files]
 
 
-def _issue_row(issue: Mapping[str, Any], names: Mapping[str, str]) -> str:
+def _notes(report: Mapping[str, Any]) -> dict[str, str]:
+    """Employee id -> what the report adds to their line: days suspended before coming back,
+    the date a contract ended."""
+    notes: dict[str, str] = {}
+    for eid, days in dict(report.get("reactivated_after_days", {})).items():
+        notes[str(eid)] = f", back after {_n(days)} days suspended"
+    for eid, ended in dict(report.get("contract_ended", {})).items():
+        notes[str(eid)] = f", contract ended on {mdtext.text(str(ended))}"
+    return notes
+
+
+def _issue_row(issue: Mapping[str, Any], names: NameOf) -> str:
     eid = issue.get("employee_id")
     who = _named(str(eid), names, in_table=True) if eid else ""
     reason = mdtext.text(_clip(str(issue.get("reason", "")), 300))
     return f"| {issue.get('line') or ''} | {who} | {reason} |\n"
 
 
-def _named(eid: str, names: Mapping[str, str], *, in_table: bool = False) -> str:
+def _named(eid: str, names: NameOf, *, in_table: bool = False) -> str:
     """``Jan de Vries `001030```, or the id alone when the desired state has no name."""
     code = mdtext.code(eid, in_table=in_table)
-    name = names.get(eid)
+    name = names(eid)
     return f"{mdtext.text(_clip(name))} {code}" if name else code
 
 

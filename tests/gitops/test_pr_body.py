@@ -33,6 +33,9 @@ def a_days_report(tmp_path: Path, **changes: object) -> Path:
             Issue("quarantined", 32, "001030", "invalid email 'not-an-address' ignored"),
         ),
         "unmapped_codes": {"department_code": {"999": 1}},
+        "unmapped_kinds": {"department_code": ("department",)},
+        "names": {"001040": "Thijs de Groot"},
+        "ended_on": {"001100": date(2026, 3, 2)},
     }
     values.update(changes)
     folder = tmp_path / "report"
@@ -50,6 +53,10 @@ def test_the_body_has_the_counts_whole_and_names_people_beside_their_ids(tmp_pat
     assert "- Chloé Öztürk `002001`\n- `002002`\n" in body  # a name where one is known
     assert "| 32 | Jan de Vries `001030` | invalid email 'not-an-address' ignored |" in body
     assert "- `001050` starts 2026-03-16" in body
+    assert "| 42 | Thijs de Groot `001040` | unknown" in body  # the report names a rejected row
+    assert "- Sem Mulder `001100`, contract ended on 2026-03-02\n" in body
+    fix = "add '999' to hr\\_codes of a department in org-units.yaml, or correct the code"
+    assert f"| department\\_code | `999` | 1 | {fix} in the HR system |" in body
 
 
 def test_every_list_is_folded_and_says_how_much_it_shows(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from reconciler.desired.documents import load_schema, schema_names
 from reconciler.desired.state import check_state, read_state
 from reconciler.errors import ConfigError, InputError, StateError, SyncError
 from reconciler.reconcile import invites
-from reconciler.render.report import explain
+from reconciler.render.explain import explain
 from reconciler.render.run import render_to_disk
 
 STATE_DIR_OPTION = typer.Option(
@@ -90,6 +90,17 @@ def schema_command(
 def explain_command(
     employee_id: str = typer.Argument(..., help="The HR employee id."),
     state_dir: Path = STATE_DIR_OPTION,
+    export: Path | None = typer.Option(
+        None, "--export", help="The HR export: show its rows for this id, the rule trace, why."
+    ),
+    report: Path | None = typer.Option(
+        None, "--report", help="The last sync report's folder: what that render said."
+    ),
+    today: str | None = typer.Option(
+        None, "--today", help="With --export: the day to read it for, YYYY-MM-DD (default: today)."
+    ),
 ) -> None:
-    """Show one person's desired state and which mapping rules fired for them."""
-    typer.echo(explain(employee_id, load_config(state_dir), read_state(state_dir)))
+    """Why a person is, or is not, in the desired state: their record and rules, and with the
+    export or the last report, why a row was rejected, quarantined, skipped or is a pre-hire."""
+    said = explain(employee_id, state_dir, today=_today(today), export=export, report_dir=report)
+    typer.echo(said)

@@ -113,7 +113,9 @@ def render(
     return state, build_report([tally(part)], config, today, source_name)
 
 
-def _classify(row: Row, today: date) -> str:
+def classify(row: Row, today: date) -> str:
+    """A row as render sees it on ``today``: ``future`` (a pre-hire), ``error``, ``ended`` or
+    ``active``."""
     # A pre-hire first: a future row is not rendered, so its data errors are only warnings
     # (checked again on the start date) and never reject or quarantine anyone.
     if row.employee_id is not None and row.start_date is not None and row.start_date > today:
@@ -127,7 +129,7 @@ def _classify(row: Row, today: date) -> str:
 
 def _prepare_one(raw: RawRow, config: Config, today: date, serial_dates: bool) -> _Contract:
     row = normalize_row(raw, config.source, serial_dates=serial_dates)
-    state = _classify(row, today)
+    state = classify(row, today)
     mapped = apply_rules(row.fields, config) if state == "active" else None
     return _Contract(row, state, mapped)
 

@@ -15,13 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from reconciler.errors import StateError
-from reconciler.model import DesiredState, OrgKind
-
-if TYPE_CHECKING:
-    from reconciler.desired.config import Config
+from reconciler.model import OrgKind
 
 IssueKind = Literal["rejected", "quarantined", "warning"]
 
@@ -382,44 +378,3 @@ def write_report(report: Report, directory: Path) -> list[Path]:
         path.write_text(text, encoding="utf-8")
         paths.append(path)
     return paths
-
-
-def explain(employee_id: str, config: Config, state: DesiredState) -> str:
-    """A person's desired state, their org units by name, and the rules that fired."""
-    person = state.people_by_id().get(employee_id)
-    if person is None:
-        raise StateError("not in the desired state", employee_id=employee_id)
-    units = state.org_units_by_key()
-    rules = {r.name: r for r in config.rules}
-    lines = [f"{person.employee_id}: {person.display_name}"]
-    status: str = person.status
-    if person.suspended_on is not None:
-        status += f" since {person.suspended_on.isoformat()}"
-    lines.append(f"  status: {status}")
-    for name in ("email", "phone", "job_title", "language", "invite_channel"):
-        value = getattr(person, name)
-        if value is not None:
-            lines.append(f"  {name}: {value}")
-    for name in ("start_date", "end_date"):
-        value = getattr(person, name)
-        if value is not None:
-            lines.append(f"  {name}: {value.isoformat()}")
-    lines.append("  memberships:")
-    for key in person.memberships:
-        unit = units.get(key)
-        marks = [
-            m
-            for m, k in (("primary", person.business_unit), ("dept", person.department))
-            if k == key
-        ]
-        label = f"{unit.kind} {unit.name!r}" if unit else "UNDECLARED"
-        lines.append(f"    - {key} ({label}){' [' + ', '.join(marks) + ']' if marks else ''}")
-    lines.append("  rules fired, in order:")
-    for name in person.rules:
-        rule = rules.get(name)
-        where = f"rules.yaml:{rule.line}" if rule and rule.line else "no longer in rules.yaml"
-        text = f" - {rule.description}" if rule and rule.description else ""
-        lines.append(f"    - {name} ({where}){text}")
-    if not person.rules:
-        lines.append("    (none)")
-    return "\n".join(lines)

@@ -8,6 +8,9 @@ the org unit whose ``hr_codes`` hold the field's value; a code that no unit decl
 A ``skip`` rule that fires before any ``stop`` takes the row out of scope (``skipping_rule``);
 render asks that first and maps only the rows in scope. A templated job title is filled in
 after the last rule, with the units the rules chose.
+
+``apply_rules(..., trace=[])`` also records each rule's verdict (``Step``): fired or not, and
+what each of its lookups found; ``explain`` shows it.
 """
 
 from __future__ import annotations
@@ -42,6 +45,16 @@ class Mapped:
     def units(self) -> list[str]:
         own = [self.business_unit, self.department, self.local_department]
         return [u for u in own if u is not None] + list(self.groups)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One rule in a trace: whether it fired, and what it did (``department ← department_code
+    '100' → dept-sales``, ``unknown department_code '999'…``)."""
+
+    rule: Rule
+    fired: bool
+    did: tuple[str, ...] = ()
 
 
 def holds(cond: Condition, fields: Mapping[str, str]) -> bool:
@@ -107,8 +120,11 @@ def skipping_rule(fields: Mapping[str, str], config: Config) -> Rule | None:
     return None
 
 
-def apply_rules(fields: Mapping[str, str], config: Config) -> Mapped:
-    """Run every rule on one record's fields (a record in scope: ``skip`` rules are passed)."""
+def apply_rules(
+    fields: Mapping[str, str], config: Config, *, trace: list[Step] | None = None
+) -> Mapped:
+    """Run every rule on one record's fields (a record in scope: ``skip`` rules are passed);
+    ``trace`` receives a ``Step`` per rule evaluated."""
     units: dict[str, str | None] = dict.fromkeys(UNIT_TARGETS)
     title: tuple[Rule, Template] | None = None
     language = fields.get("language")
@@ -118,19 +134,34 @@ def apply_rules(fields: Mapping[str, str], config: Config) -> Mapped:
     unmapped: list[tuple[str, str]] = []
     for rule in config.rules:
         if rule.skip or (rule.when is not None and not holds(rule.when, fields)):
+            if trace is not None and not rule.skip:
+                trace.append(Step(rule, False))
             continue
         fired.append(rule.name)
+        did: list[str] = []
         for target, ref in rule.units.items():
+            found = len(errors)
             key = _resolve(ref, UNIT_TARGETS[target], fields, config, units, rule, errors, unmapped)
+            if trace is not None:  # said only when asked: render maps 300,000 rows
+                kind = UNIT_TARGETS[target]
+                did.append(_said(target, kind, ref, key, fields, bool(errors[found:])))
             if key is not None:
                 units[target] = key
         if rule.job_title is not None:
             title = (rule, rule.job_title)
         language = rule.language or language
         for ref in rule.add_groups:
+            found = len(errors)
             key = _resolve(ref, "group", fields, config, units, rule, errors, unmapped)
+            if trace is not None:
+                did.append(_said("group", "group", ref, key, fields, bool(errors[found:])))
             if key is not None and key not in groups:
                 groups.append(key)
+        if trace is not None:
+            did += ["job title set"] if rule.job_title is not None else []
+            did += [f"language {rule.language}"] if rule.language else []
+            did += ["stop: no later rule is evaluated"] if rule.stop else []
+            trace.append(Step(rule, True, tuple(did)))
         if rule.stop:
             break
     job_title = fields.get("job_title")
@@ -152,6 +183,28 @@ def apply_rules(fields: Mapping[str, str], config: Config) -> Mapped:
         errors=tuple(errors),
         unmapped=tuple(unmapped),
     )
+
+
+def _said(
+    target: str,
+    kind: OrgKind,
+    ref: UnitRef,
+    key: str | None,
+    fields: Mapping[str, str],
+    failed: bool,
+) -> str:
+    """``department ← department_code '100' → dept-sales``: what one reference resolved to."""
+    name = target.replace("_", " ")
+    if ref.lookup is None:
+        return f"{name} {key}"
+    code = fields.get(ref.lookup)
+    if code is None:
+        return f"{name} ← {ref.lookup}: the row has none" + ("" if failed else " (optional)")
+    looked = f"{name} ← {ref.lookup} {code!r}"
+    if key is not None:
+        return f"{looked} → {key}"
+    said = kind.replace("_", " ")
+    return f"{looked}: no {said} has this HR code" + ("" if failed else " (optional)")
 
 
 def _resolve(

@@ -27,7 +27,7 @@ RULES_FILE = "rules.yaml"
 POLICY_FILE = "policy.yaml"
 CONFIG_FILES = (SOURCE_FILE, ORG_UNITS_FILE, RULES_FILE, POLICY_FILE)
 
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")  # ASCII digits: other digits are text
 UNIT_TARGETS: dict[str, OrgKind] = {
     "business_unit": "business_unit",
     "department": "department",
@@ -52,6 +52,7 @@ class SourceConfig:
     default_language: str | None = None
     user_shards: int = 256
     split_infix: bool = False  # "van der Berg" in the family-name column -> infix + family name
+    employee_id_pattern: re.Pattern[str] | None = None  # None: no whitespace (render/ids.py)
 
     def field_columns(self) -> dict[str, str]:
         """Every field a row carries (canonical and extra) -> its HR column header."""
@@ -114,7 +115,7 @@ class Config:
 
 def load_config(state_dir: Path) -> Config:
     source_doc = _load(state_dir, SOURCE_FILE, "source")
-    source = parse_source(source_doc)
+    source = parse_source(source_doc, str(state_dir / SOURCE_FILE))
     check_date_formats(source_doc, str(state_dir / SOURCE_FILE))
     org_file = str(state_dir / ORG_UNITS_FILE)
     units_doc = _load(state_dir, ORG_UNITS_FILE, "org-units")
@@ -152,8 +153,19 @@ def default_language(state_dir: Path) -> str | None:
     return parse_source(_load(state_dir, SOURCE_FILE, "source")).default_language
 
 
-def parse_source(doc: Mapping[str, Any]) -> SourceConfig:
+def parse_source(doc: Mapping[str, Any], file: str = SOURCE_FILE) -> SourceConfig:
     output = doc.get("output") or {}
+    pattern = None
+    if "employee_id_pattern" in doc:
+        try:  # ASCII: \d is 0-9, so an id of other digits never passes for a number
+            pattern = re.compile(str(doc["employee_id_pattern"]), re.ASCII)
+        except re.error as err:
+            raise ConfigError(
+                f"invalid regex: {err}",
+                file=file,
+                line=line_of(doc, ["employee_id_pattern"]),
+                field="employee_id_pattern",
+            ) from None
     return SourceConfig(
         columns={str(k): str(v) for k, v in doc["columns"].items()},
         extra={str(k): str(v) for k, v in (doc.get("extra") or {}).items()},
@@ -167,6 +179,7 @@ def parse_source(doc: Mapping[str, Any]) -> SourceConfig:
         default_language=doc.get("default_language"),
         user_shards=int(output.get("user_shards", 256)),
         split_infix=bool(doc.get("split_infix", False)),
+        employee_id_pattern=pattern,
     )
 
 

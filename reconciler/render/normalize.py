@@ -25,7 +25,8 @@ from email_validator import EmailNotValidError, validate_email
 
 from reconciler.desired.config import SourceConfig
 from reconciler.model import mask_email, mask_phone
-from reconciler.render.sources.base import RawRow
+from reconciler.render.ids import id_problem
+from reconciler.render.sources.base import MAX_FIELD_CHARS, RawRow
 
 _EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01, with Excel's 1900 leap-year bug
 
@@ -217,12 +218,20 @@ def normalize_row(raw: RawRow, source: SourceConfig, *, serial_dates: bool = Fal
     warnings: list[str] = []
     fields: dict[str, str] = {}
     for name, header in source.field_columns().items():
-        value = collapse(raw.values.get(header))
+        text = raw.values.get(header)
+        if text is not None and len(text) > MAX_FIELD_CHARS:
+            errors.append(
+                f"{header!r} holds {len(text):,} characters, more than {MAX_FIELD_CHARS:,}"
+            )
+            continue
+        value = collapse(text)
         if value is not None:
             fields[name] = value
     employee_id = fields.get("employee_id")
     if employee_id is None:
         errors.append("no employee id")
+    elif problem := id_problem(employee_id, source.employee_id_pattern):
+        errors.append(problem)  # kept as the id: a known person is quarantined, not a leaver
     if "given_name" not in fields or "family_name" not in fields:
         errors.append("no name (given and family name are required)")
     elif source.split_infix and "infix" not in fields:

@@ -25,7 +25,7 @@ from reconciler.desired.config import UNIT_TARGETS, Condition, Config, Rule, Uni
 from reconciler.desired.template import MAX_OUTPUT, Template
 from reconciler.model import OrgKind
 
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")  # ASCII digits: other digits are text
 
 
 @dataclass(frozen=True, slots=True)

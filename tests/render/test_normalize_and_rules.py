@@ -87,6 +87,9 @@ BASE = {"business_unit_code": "S001", "department_code": "100", "job_title": "Ka
         ("{field: start_date, gte: '2020-01-01'}", {**BASE, "start_date": "2021-06-01"}, True),
         ("{field: start_date, lt: '2020-01-01'}", {**BASE, "start_date": "2021-06-01"}, False),
         ("{field: department_code, gt: 99}", BASE, True),
+        # digits other than ASCII are characters, not numbers
+        ("{field: department_code, gt: 99}", {**BASE, "department_code": "١٠٠"}, False),
+        ("{field: department_code, equals: 100}", {**BASE, "department_code": "١٠٠"}, False),
         (
             "{all: [{field: business_unit_code, equals: S001}, {not: {present: first_aid}}]}",
             BASE,

@@ -171,6 +171,7 @@ class _Planner:
         self.group_by_key = {g.key: g for g in live.groups if g.key is not None}
         self.keys_of_user = _memberships_by_user(live.groups)
         self.left_deleted: list[str] = []
+        self.recovered = 0
         # managed users deleted in Speakap and still recoverable, by employee id
         self.deleted = {
             d.user.employee_id: d
@@ -183,7 +184,8 @@ class _Planner:
         matched, unmatched = self._match_users()
         for person in self.desired.people:
             self._plan_person(person, matched.get(person.employee_id))
-        managed = sum(1 for u in matched.values() if u is not None)
+        # a recovered account is managed too: deleted by hand, back with this plan
+        managed = sum(1 for u in matched.values() if u is not None) + self.recovered
         unmanaged = 0
         for user in unmatched:
             if self._is_managed_leaver(user):
@@ -389,9 +391,10 @@ class _Planner:
                 user_id=gone.user.id,
                 before={"deleted": True},
                 after={"deleted": False},
-                reason="deleted by hand in Speakap: recovered (the same account, no new invite)",
+                reason="deleted by hand in Speakap: recovered, the same account, no new invite",
                 cause="drift",
             )
+            self.recovered += 1
             keys = {g.key for g in self.live.groups if g.id in gone.groups and g.key}
             self.keys_of_user[gone.user.id] = keys
             self._plan_person(person, gone.user)

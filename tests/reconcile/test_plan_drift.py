@@ -36,6 +36,7 @@ def test_a_recoverable_account_deleted_by_hand_is_recovered_with_its_memberships
     plan = compute_plan(state, snapshot, state)
     assert kinds(plan) == {"recover_user:E1": ("recover_user", "drift")}
     assert plan.actions[0].user_id == "u-E1"
+    assert plan.managed_users == 2  # the recovered account is still a managed one
 
 
 def test_a_recovered_account_gets_what_it_lacks_and_hr_changes_on_top() -> None:

@@ -88,7 +88,13 @@ class SpeakapError(SyncError):
 
 # -- redaction ----------------------------------------------------------------------------------
 
-SECRET_ENV_VARS = ("SPEAKAP_TOKEN", "GITHUB_TOKEN", "GH_TOKEN", "HR_EXPORT_TOKEN")
+SECRET_ENV_VARS = (
+    "SPEAKAP_TOKEN",
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "HR_EXPORT_TOKEN",
+    "SPEAKAP_SYNC_PII_KEY",
+)
 MIN_SECRET_LENGTH = 8  # a shorter value is too likely to be an ordinary word to be cut out
 REDACTED = "***"
 

@@ -75,6 +75,10 @@ class Person:
     start_date: date | None = None
     end_date: date | None = None
     rules: tuple[str, ...] = ()
+    # With ``contacts_in_git: false`` the state holds keyed commitments (``hmac:<hex>``, see
+    # desired/contacts.py) instead of ``email`` and ``phone``; plan resolves them to values.
+    email_ref: str | None = None
+    phone_ref: str | None = None
 
     def profile(self) -> dict[str, str | None]:
         """The attributes that the reconciler compares with the live user."""
@@ -126,6 +130,8 @@ class Policy:
     # age or SSH public keys the printable invite sheets are encrypted to (none: kept local)
     invite_recipients: tuple[str, ...] = ()
     notifications: Notifications | None = None  # None: no messages are sent
+    # False: users/ holds keyed commitments of emails and phones, the values live outside git.
+    contacts_in_git: bool = True
 
     def protects(self, *handles: str | None) -> bool:
         """Whether ``protected`` names any of an account's handles: its employee id, login or

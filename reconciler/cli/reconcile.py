@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import typer
@@ -10,13 +10,14 @@ from rich.console import Console
 
 from reconciler.cli.app import app
 from reconciler.cli.output import progress_bars, show_plan, show_summary
-from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
+from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, SyncError
 from reconciler.gitops import notify
 from reconciler.gitops.github import run_url_from_env
 from reconciler.reconcile import run
 from reconciler.reconcile.run import ApplyRequest, PlanOutcome, PlanRequest
 
 _STATE_HELP = "The desired-state folder (policy.yaml, org-units.yaml, users/)."
+_CONTACTS_HELP = "The contacts file render wrote (policy contacts_in_git: false)."
 _OUT_HELP = (
     "Folder for the plan (plan.json, plan.md, plan.html), the apply journal and invite sheets "
     "(not in git)."
@@ -38,17 +39,21 @@ def plan(
         "--show-pii",
         help="Show emails and phones unmasked in plan.md and plan.html (local use only).",
     ),
+    contacts: Path | None = typer.Option(None, "--contacts", help=_CONTACTS_HELP),
 ) -> None:
     """Compare the desired state with live Speakap and write plan.json, plan.md, plan.html."""
     err = Console(stderr=True)
     with notify.watching(state_dir, "plan", _echo(err)):
-        request = PlanRequest(state_dir, out, allow_mass_changes, show_pii, run_url_from_env())
+        request = PlanRequest(
+            state_dir, out, allow_mass_changes, show_pii, run_url_from_env(), contacts
+        )
         planned = run.plan(request)
         show_plan(planned, Console(), show_pii=show_pii)
         *first, last = map(str, planned.written)
         written = f"{', '.join(first)} and {last}" if first else last
         err.print(f"wrote {written}", highlight=False)
         planned.raise_if_blocked()
+        _refuse(planned.refused, "planned")
     changes = planned.plan.has_changes and detailed_exitcode
     raise typer.Exit(EXIT_CHANGES if changes else EXIT_OK)
 
@@ -64,6 +69,7 @@ def apply(
     state_dir: Path = typer.Option(Path("desired-state"), "--state-dir", help=_STATE_HELP),
     out: Path = typer.Option(Path("out"), "--out", help=_OUT_HELP),
     output: str = typer.Option("text", "--output", help="Summary format: text or json."),
+    contacts: Path | None = typer.Option(None, "--contacts", help=_CONTACTS_HELP),
 ) -> None:
     """Carry out the plan against live Speakap, resumably; moves the last-applied ref."""
     if output not in ("text", "json"):
@@ -74,7 +80,7 @@ def apply(
         progress_bars(err, quiet=output == "json") as bars,
     ):
         outcome = run.apply(
-            ApplyRequest(state_dir, out, plan_file),
+            ApplyRequest(state_dir, out, plan_file, contacts),
             confirm=_asker(err, auto_approve),
             progress=bars,
             notify=_echo(err),
@@ -83,6 +89,7 @@ def apply(
     watch.applied(outcome.to_json())
     if outcome.not_moved is not None:
         raise outcome.not_moved
+    _refuse(outcome.refused, "applied")
     raise typer.Exit(EXIT_OK if outcome.summary.ok else EXIT_ERROR)
 
 
@@ -100,3 +107,14 @@ def _asker(err: Console, auto_approve: bool) -> Callable[[PlanOutcome], bool]:
         return typer.confirm("Apply these changes?", err=True)
 
     return confirm
+
+
+def _refuse(refused: Sequence[SyncError], done: str) -> None:
+    """List the people whose contacts could not be resolved, then fail the command."""
+    for error in refused:
+        typer.echo(f"error: {error}", err=True)
+    if refused:
+        raise SyncError(
+            f"{len(refused)} person(s) not {done}: their contacts do not match the reviewed "
+            "commitments (render again and pass its --contacts-out file with --contacts)"
+        )

@@ -15,7 +15,7 @@ from reconciler.desired.state import check_state, read_state
 from reconciler.errors import ConfigError, InputError, StateError, SyncError
 from reconciler.reconcile import invites
 from reconciler.render.explain import explain
-from reconciler.render.run import render_to_disk
+from reconciler.render.run import DEFAULT_CONTACTS_OUT, render_to_disk
 
 STATE_DIR_OPTION = typer.Option(
     Path("desired-state"), "--state-dir", help="The desired-state directory (config and users)."
@@ -41,9 +41,14 @@ def render_command(
     report: Path | None = typer.Option(
         None, "--report", help="Write report.md, report.csv and report.json into this directory."
     ),
+    contacts_out: Path = typer.Option(
+        DEFAULT_CONTACTS_OUT,
+        "--contacts-out",
+        help="With policy contacts_in_git: false, write emails and phones here (mode 0600).",
+    ),
 ) -> None:
     """Render an HR export into desired-state/users/ and write a sync report."""
-    result = render_to_disk(hr_file, state_dir, _today(today), report)
+    result = render_to_disk(hr_file, state_dir, _today(today), report, contacts_out=contacts_out)
     typer.echo(f"rendered {result.source}: {result.summary()}")
     for notice in result.notices:
         typer.echo(f"warning: {notice}", err=True)

@@ -225,6 +225,7 @@ def parse_policy(doc: Mapping[str, Any]) -> Policy:
             str(r) for r in (doc.get("invite_sheets") or {}).get("recipients", ())
         ),
         notifications=_notifications(doc.get("notifications")),
+        contacts_in_git=bool(doc.get("contacts_in_git", defaults.contacts_in_git)),
     )
 
 

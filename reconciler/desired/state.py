@@ -34,7 +34,6 @@ from reconciler.desired.documents import line_of, load_text, parse_yaml, validat
 from reconciler.errors import ConfigError, StateError
 from reconciler.model import (
     INVITE_CHANNELS,
-    PROFILE_FIELDS,
     DesiredState,
     OrgUnit,
     Person,
@@ -47,7 +46,20 @@ STATE_FILES_GLOBS: tuple[str, ...] = (POLICY_FILE, ORG_UNITS_FILE, f"{USERS_DIR}
 SHARD_COUNTS = (1, 16, 256, 4096)
 
 # Field order in a shard; also the order of Person's attributes that are written.
-_STRING_FIELDS = ("employee_id", *PROFILE_FIELDS, "business_unit", "department")
+_STRING_FIELDS = (
+    "employee_id",
+    "given_name",
+    "infix",
+    "family_name",
+    "email",
+    "email_ref",
+    "phone",
+    "phone_ref",
+    "job_title",
+    "language",
+    "business_unit",
+    "department",
+)
 _LIST_FIELDS = ("memberships", "rules")
 _DATE_FIELDS = ("suspended_on", "start_date", "end_date")
 FIELD_ORDER = (
@@ -424,7 +436,16 @@ def check_state(state: DesiredState) -> list[StateError]:
             "@" not in person.email or person.email.lower() != person.email
         ):
             add("email is not a lower-case address", person, "email")
-        reaches = {"email": person.email, "sms": person.phone, "printable": "yes"}
+        for fld in ("email", "phone"):
+            if getattr(person, fld) is not None and getattr(person, f"{fld}_ref") is not None:
+                add(f"{fld} and {fld}_ref are both set", person, f"{fld}_ref")
+            elif getattr(person, fld) is not None and not state.policy.contacts_in_git:
+                add(f"{fld} in git although policy.contacts_in_git is false", person, fld)
+        reaches = {
+            "email": person.email or person.email_ref,
+            "sms": person.phone or person.phone_ref,
+            "printable": "yes",
+        }
         if reaches[person.invite_channel] is None:
             add(
                 f"invite channel {person.invite_channel!r} has no address", person, "invite_channel"

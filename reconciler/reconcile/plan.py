@@ -83,6 +83,9 @@ class PlanOptions:
     # rules.yaml or org-units.yaml changed since the last apply: a change to a person whose HR
     # fields did not change has the cause ``rules`` rather than ``hr``.
     rules_changed: bool = False
+    # employee ids left out of this plan (their contacts could not be resolved): nothing is
+    # planned for them, and they are not leavers either.
+    withheld: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +186,8 @@ class _Planner:
         self._plan_org_units()
         matched, unmatched = self._match_users()
         for person in self.desired.people:
-            self._plan_person(person, matched.get(person.employee_id))
+            if person.employee_id not in self.options.withheld:
+                self._plan_person(person, matched.get(person.employee_id))
         # a recovered account is managed too: deleted by hand, back with this plan
         managed = sum(1 for u in matched.values() if u is not None) + self.recovered
         unmanaged = 0

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reconciler.desired import contacts as pii
 from reconciler.desired import last_applied
 from reconciler.errors import ApplyDeclined, BlockedError, SyncError
 from reconciler.model import ActionResult, DesiredState
@@ -77,6 +78,7 @@ class PlanRequest:
     allow_mass_changes: bool = False  # override the safety guards (recorded in the plan)
     show_pii: bool = False  # emails and phones unmasked in plan.md
     run_url: str | None = None  # the CI run making the plan: plan.md links it and its artifact
+    contacts: Path | None = None  # the contacts file render wrote (contacts_in_git: false)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,8 @@ class PlanOutcome:
     names: Mapping[str, str]  # employee id -> display name, leavers included (for views)
     written: tuple[Path, ...] = ()  # plan.json, plan.md and the other views' files
     org_names: Mapping[str, str] = field(default_factory=dict)  # org-unit key -> name
+    # people left out because their contacts could not be resolved (one error each)
+    refused: tuple[SyncError, ...] = ()
 
     def raise_if_blocked(self) -> None:
         message = self.plan.blocked_message()
@@ -97,6 +101,7 @@ class ApplyRequest:
     state_dir: Path
     out: Path  # the journal, the invite sheets and summary.json go here
     plan_file: Path | None = None  # the reviewed plan.json; None: apply what is planned now
+    contacts: Path | None = None  # the contacts file render wrote (contacts_in_git: false)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,15 +115,17 @@ class ApplyOutcome:
     invites_without_code: int = 0  # their sheets send people to Speakap's admin console
     last_applied_moved: bool = False
     not_moved: SyncError | None = field(default=None, compare=False)  # why the tag stayed
+    refused: tuple[SyncError, ...] = ()  # people not applied: contacts not resolved
 
     @property
     def ok(self) -> bool:
-        return self.summary.ok and self.not_moved is None
+        return self.summary.ok and self.not_moved is None and not self.refused
 
     def to_json(self) -> dict[str, Any]:
         """What ``out/summary.json`` holds (and ``apply --output json`` prints)."""
         return self.summary.to_json() | {
             "last_applied_moved": self.last_applied_moved,
+            "refused": [{"employee_id": e.employee_id, "reason": e.message} for e in self.refused],
             "invite_sheets": [str(p) for p in self.invite_sheets],
             "invite_sheets_encrypted": self.sheets_encrypted,
             "printable_invites": {
@@ -130,7 +137,8 @@ class ApplyOutcome:
 
 def plan(request: PlanRequest) -> PlanOutcome:
     """Compute the plan and write its files (see the module's steps)."""
-    with _opened(request.state_dir, PlanOptions(request.allow_mass_changes)) as inputs:
+    options = PlanOptions(request.allow_mass_changes)
+    with _opened(request.state_dir, options, contacts=request.contacts) as inputs:
         pass  # the plan is computed: the connection is no longer needed
     names, org_names = inputs.names(), inputs.org_names()
     written = views.write_plan(
@@ -141,7 +149,7 @@ def plan(request: PlanRequest) -> PlanOutcome:
         org_names=org_names,
         run_url=request.run_url,
     )
-    return PlanOutcome(inputs.plan, names, written, org_names)
+    return PlanOutcome(inputs.plan, names, written, org_names, inputs.refused)
 
 
 def apply(
@@ -163,7 +171,7 @@ def apply(
     settings = _settings(request.state_dir)
     with (
         ApplyLock(network_lock_path(settings.base_url)),
-        _opened(request.state_dir, options, settings) as inputs,
+        _opened(request.state_dir, options, settings, contacts=request.contacts) as inputs,
     ):
         sheets = _sheet_settings(inputs)
         _approve(inputs, reviewed, confirm)
@@ -182,6 +190,7 @@ class _Inputs:
     plan: Plan
     settings: ConnectionSettings
     last_applied: DesiredState | None = None
+    refused: tuple[SyncError, ...] = ()
 
     def names(self) -> Mapping[str, str]:
         """Display names for the reviewer's view, leavers (only in last-applied) included."""
@@ -202,9 +211,17 @@ def _settings(state_dir: Path) -> ConnectionSettings:
 
 @contextmanager
 def _opened(
-    state_dir: Path, options: PlanOptions, settings: ConnectionSettings | None = None
+    state_dir: Path,
+    options: PlanOptions,
+    settings: ConnectionSettings | None = None,
+    *,
+    contacts: Path | None = None,
 ) -> Iterator[_Inputs]:
-    """The inputs of a plan run, with the backend's connection open for the block."""
+    """The inputs of a plan run, with the backend's connection open for the block.
+
+    Commitments in the desired state (``contacts_in_git: false``) are resolved to values
+    from the contacts file or the live users (``desired.contacts.resolve``); a person whose
+    commitment cannot be resolved is withheld from the plan and listed in ``refused``."""
     from reconciler.desired.state import read_state
     from reconciler.speakap.settings import open_backend
 
@@ -217,12 +234,18 @@ def _opened(
             last = last_applied.read_last_applied(state_dir)
             changed = last_applied.rules_changed(state_dir)
             live = fetching.result()
+        refused: tuple[SyncError, ...] = ()
+        if pii.has_refs(desired) or pii.has_refs(last):
+            values = pii.read_contacts(contacts) if contacts is not None else {}
+            resolved = pii.resolve(desired, last, live, values, pii.load_key(), source=contacts)
+            desired, last, refused = resolved.desired, resolved.last_applied, resolved.refused
+            options = replace(options, withheld=resolved.withheld)
         options = replace(options, rules_changed=changed)
         computed = compute_plan(desired, live, last, options=options)
         dirty = last_applied.is_dirty(state_dir)
         commit = None if dirty else last_applied.desired_commit(state_dir)
         computed = replace(computed, desired_commit=commit)
-        yield _Inputs(state_dir, desired, backend, computed, settings, last)
+        yield _Inputs(state_dir, desired, backend, computed, settings, last, refused)
     finally:
         backend.close()
 
@@ -305,7 +328,8 @@ def _confirm(
         notify(f"could not re-read live state to confirm the failures: {error}")
         return replace(summary, failures_confirmed=False)
     last = last_applied.read_last_applied(inputs.state_dir)
-    fresh = compute_plan(inputs.desired, live, last)
+    withheld = frozenset(str(e.employee_id) for e in inputs.refused)
+    fresh = compute_plan(inputs.desired, live, last, options=PlanOptions(withheld=withheld))
     return confirm_failures(summary, fresh.actions, journal)
 
 
@@ -337,7 +361,8 @@ def _finish(
     moved = False
     not_moved: SyncError | None = None
     commit = inputs.plan.desired_commit
-    if summary.ok and commit and not last_applied.is_dirty(inputs.state_dir):
+    complete = summary.ok and not inputs.refused  # a withheld person is not applied yet
+    if complete and commit and not last_applied.is_dirty(inputs.state_dir):
         try:
             last_applied.mark_applied(inputs.state_dir, commit)
             moved = True
@@ -354,6 +379,7 @@ def _finish(
         invites_without_code=len(entries) - with_code,
         last_applied_moved=moved,
         not_moved=not_moved,
+        refused=inputs.refused,
     )
     out.mkdir(parents=True, exist_ok=True)
     plan_json.atomic_write(outcome.summary_file, json.dumps(outcome.to_json(), indent=1) + "\n")

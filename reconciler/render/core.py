@@ -29,7 +29,7 @@ Lifecycle:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -92,6 +92,15 @@ def invite_channel(email: str | None, phone: str | None, policy: Policy) -> Invi
     return None
 
 
+# A person as the state records them (see render_part).
+Seal = Callable[[Person], Person]
+
+
+def _holds(person: Person, name: str) -> bool:
+    """Whether the person has a value for the field, or a commitment of one."""
+    return bool(getattr(person, name, None) or getattr(person, f"{name}_ref", None))
+
+
 def render(
     rows: Iterable[RawRow],
     config: Config,
@@ -100,10 +109,11 @@ def render(
     *,
     source_name: str = "",
     serial_dates: bool = False,
+    seal: Seal | None = None,
 ) -> tuple[DesiredState, Report]:
-    """The new desired state and the sync report."""
+    """The new desired state and the sync report; ``seal`` as in :func:`render_part`."""
     before = previous.people_by_id() if previous is not None else {}
-    part = render_part(rows, config, before, today, serial_dates)
+    part = render_part(rows, config, before, today, serial_dates, seal)
     offboard(part, before, config.policy, today, broken=part.acc.broken)
     state = DesiredState(
         org_units=config.org_units,
@@ -177,9 +187,13 @@ def render_part(
     before: Mapping[str, Person],
     today: date,
     serial_dates: bool,
+    seal: Seal | None = None,
 ) -> Part:
     """Render some employee ids: ``rows`` holds all their rows, ``before`` their previous
-    people (and no others). People absent from the rows are left to :func:`offboard`."""
+    people (and no others). ``seal`` gives a person as the state will record them (contacts
+    replaced by commitments, when they stay out of git): a person is updated when that
+    record differs from the previous one. People absent from the rows are left to
+    :func:`offboard`."""
     acc = _Acc([], [], [], [], set(), Counter())
     by_id: dict[str, list[_Contract]] = {}
     count = 0
@@ -210,7 +224,7 @@ def render_part(
             acc.names[employee_id] = person.display_name
             if old.suspended_on is not None:
                 acc.back_after[employee_id] = (today - old.suspended_on).days
-        elif old != person:
+        elif old != (person if seal is None else seal(person)):
             part.updated.append(employee_id)
     part.before = len(before)
     part.active_before = sum(1 for p in before.values() if p.status == "active")
@@ -232,7 +246,7 @@ def _person(
     for contract in contracts:
         row, state, mapped = contract.row, contract.state, contract.mapped
         problems = [(row.line, e) for e in row.errors]
-        wiped = [name for name in row.invalid if old is not None and getattr(old, name)]
+        wiped = [name for name in row.invalid if old is not None and _holds(old, name)]
         if wiped:
             # Bad contact data would wipe an existing account's address: keep the person.
             problems += [

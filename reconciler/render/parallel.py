@@ -25,7 +25,7 @@ from reconciler.desired.config import Config
 from reconciler.desired.state import USERS_DIR, parse_users, render_shards, shard_key
 from reconciler.errors import StateError, SyncError
 from reconciler.model import Person
-from reconciler.render.core import Tally, build_report, offboard, render_part, tally
+from reconciler.render.core import Seal, Tally, build_report, offboard, render_part, tally
 from reconciler.render.report import Report
 from reconciler.render.sources import open_export
 from reconciler.render.sources.base import RawRow
@@ -55,7 +55,12 @@ def _owner(key: str, workers: int) -> int:
 
 
 def render_files(
-    hr_file: Path, config: Config, state_dir: Path, today: date, workers: int
+    hr_file: Path,
+    config: Config,
+    state_dir: Path,
+    today: date,
+    workers: int,
+    seal: Seal | None = None,
 ) -> tuple[dict[str, str], Report] | None:
     """Shard texts and report, or None when the serial render must do it."""
     owned: list[list[Path]] = [[] for _ in range(workers)]
@@ -71,7 +76,7 @@ def render_files(
     try:
         for index in range(workers):
             parent, child = context.Pipe()
-            args = (child, config, owned[index], today, export.serial_dates)
+            args = (child, config, owned[index], today, export.serial_dates, seal)
             process = context.Process(target=_worker, args=args, daemon=True)
             process.start()
             child.close()
@@ -141,7 +146,12 @@ def _collect(
 
 
 def _worker(
-    conn: Connection, config: Config, files: list[Path], today: date, serial_dates: bool
+    conn: Connection,
+    config: Config,
+    files: list[Path],
+    today: date,
+    serial_dates: bool,
+    seal: Seal | None,
 ) -> None:
     broken: list[int] = []
 
@@ -157,7 +167,7 @@ def _worker(
         if before is None:
             reply: tuple[str, Any] = ("misplaced", None)
         else:
-            part = render_part(stream, config, before, today, serial_dates)
+            part = render_part(stream, config, before, today, serial_dates, seal)
             offboard(part, before, config.policy, today, broken=broken)
             texts = render_shards(part.people.values(), config.source.user_shards)
             reply = ("ok", (texts, tally(part)))

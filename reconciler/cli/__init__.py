@@ -15,6 +15,7 @@ from reconciler.cli import (  # noqa: F401  (registration)
     fetch,
     github,
     history,
+    privacy,
     reconcile,
     render,
     speakap,

@@ -121,6 +121,22 @@ def person_history(state_dir: Path, employee_id: str, *, show_pii: bool = False)
     return History(employee_id, name, tuple(entries), applied_tip)
 
 
+def person_records(
+    state_dir: Path, employee_id: str, *, all_refs: bool = False
+) -> Iterator[tuple[git.Commit, Person | None]]:
+    """Every commit that touched a file the person's record can live in, oldest first, with
+    the record at that commit (None: not in it). ``all_refs``: the commits of every branch
+    and tag, not only HEAD's history."""
+    repo = _repo(state_dir)
+    rel = _relative(state_dir, repo)
+    paths = [
+        f"{rel}/{shard_name(employee_id, n)}" if rel else shard_name(employee_id, n)
+        for n in SHARD_COUNTS
+    ]
+    for commit in _commits(repo, paths, "--all" if all_refs else "HEAD"):
+        yield commit, _person_at(commit, paths, employee_id)
+
+
 def describe(before: Person | None, after: Person | None, *, show_pii: bool) -> Iterator[Change]:
     """What changed between two versions of one person's record (None: not in the state)."""
     if before is None and after is None:
@@ -181,10 +197,10 @@ def _relative(state_dir: Path, repo: git.Repo) -> str:
     return "" if rel == "." else rel
 
 
-def _commits(repo: git.Repo, paths: Sequence[str]) -> list[git.Commit]:
-    """Commits of HEAD's history that touched one of ``paths``, oldest first."""
+def _commits(repo: git.Repo, paths: Sequence[str], rev: str = "HEAD") -> list[git.Commit]:
+    """Commits of ``rev``'s history that touched one of ``paths``, oldest first."""
     try:
-        return list(repo.iter_commits("HEAD", paths=list(paths), reverse=True))
+        return list(repo.iter_commits(rev, paths=list(paths), reverse=True))
     except (git.GitCommandError, ValueError):
         return []  # no commit yet
 

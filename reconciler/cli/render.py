@@ -46,9 +46,19 @@ def render_command(
         "--contacts-out",
         help="With policy contacts_in_git: false, write emails and phones here (mode 0600).",
     ),
+    no_cache: bool = typer.Option(
+        False, "--no-cache", help="Neither read nor write the render cache (same output, slower)."
+    ),
 ) -> None:
     """Render an HR export into desired-state/users/ and write a sync report."""
-    result = render_to_disk(hr_file, state_dir, _today(today), report, contacts_out=contacts_out)
+    result = render_to_disk(
+        hr_file,
+        state_dir,
+        _today(today),
+        report,
+        contacts_out=contacts_out,
+        use_cache=not no_cache,
+    )
     typer.echo(f"rendered {result.source}: {result.summary()}")
     for notice in result.notices:
         typer.echo(f"warning: {notice}", err=True)

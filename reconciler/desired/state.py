@@ -24,7 +24,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -143,6 +143,16 @@ def person_lines(person: Person) -> list[str]:
     return lines
 
 
+def person_text(person: Person) -> str:
+    """One person's lines in a shard, joined (no final line end)."""
+    return "\n".join(person_lines(person))
+
+
+def shard_text(people_texts: Iterable[str]) -> str:
+    """A users shard from its people's texts (``person_text``), already in employee-id order."""
+    return _HEADER + "users:\n" + "\n".join(people_texts) + "\n"
+
+
 def render_shards(people: Iterable[Person], shards: int) -> dict[str, str]:
     """Relative path -> text of every non-empty users shard."""
     buckets: dict[str, list[Person]] = {}
@@ -150,11 +160,45 @@ def render_shards(people: Iterable[Person], shards: int) -> dict[str, str]:
         buckets.setdefault(shard_name(person.employee_id, shards), []).append(person)
     files: dict[str, str] = {}
     for name in sorted(buckets):
-        lines = [_HEADER + "users:"]
-        for person in sorted(buckets[name], key=lambda p: p.employee_id):
-            lines.extend(person_lines(person))
-        files[name] = "\n".join(lines) + "\n"
+        ordered = sorted(buckets[name], key=lambda p: p.employee_id)
+        files[name] = shard_text(person_text(person) for person in ordered)
     return files
+
+
+def text_digest(text: str) -> str:
+    """A stable hash of a shard's text (what a cache binds to)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+_PERSON_START = "\n- employee_id: "
+
+
+def split_people(text: str) -> dict[str, str] | None:
+    """Employee id -> ``person_text`` of every person in a shard exactly as ``shard_text``
+    writes it (header included); None for any other text. Nothing is parsed but the ids."""
+    prefix = _HEADER + "users:\n"
+    if not text.startswith(prefix + "- employee_id: ") or not text.endswith("\n"):
+        return None
+    body = text[len(prefix) - 1 : -1]  # from the line end before the first person
+    people: dict[str, str] = {}
+    for chunk in body.split(_PERSON_START)[1:]:
+        end = chunk.find("\n")
+        quoted = chunk if end < 0 else chunk[:end]
+        if len(quoted) < 2 or quoted[0] != '"' or quoted[-1] != '"':
+            return None
+        employee_id = quoted[1:-1] if "\\" not in quoted else json.loads(quoted)
+        if employee_id in people:
+            return None
+        people[employee_id] = _PERSON_START[1:] + chunk
+    return people
+
+
+def parse_person(text: str, file: str) -> Person:
+    """The person of one ``person_text``."""
+    people = parse_users("users:\n" + text + "\n", file)
+    if len(people) != 1:
+        raise StateError("expected one user record", file=file)
+    return people[0]
 
 
 def write_state(state_dir: Path, people: Iterable[Person], shards: int) -> dict[str, str]:
@@ -164,14 +208,21 @@ def write_state(state_dir: Path, people: Iterable[Person], shards: int) -> dict[
     return files
 
 
-def write_files(state_dir: Path, files: Mapping[str, str]) -> None:
-    """Replace ``users/`` with ``files`` (relative path -> text), atomically.
+def write_files(state_dir: Path, files: Mapping[str, str], *, same: Collection[str] = ()) -> None:
+    """Replace ``users/`` with ``files`` (relative path -> text) and the shards named in
+    ``same`` (relative paths, kept as they are on disk), atomically.
 
     The shards are written into a temporary directory beside ``users/`` and swapped in by
-    renames, so an error while writing leaves the previous state as it was. Entries of
-    ``users/`` that are not shards (``*.yaml``), e.g. a ``.gitkeep``, are copied over unchanged.
+    renames, so an error while writing leaves the previous state as it was. A shard in
+    ``same`` is linked into it, not written again; when every shard is in ``same`` and no
+    other is on disk, nothing is done. Entries of ``users/`` that are not shards (``*.yaml``),
+    e.g. a ``.gitkeep``, are copied over unchanged.
     """
     target = state_dir / USERS_DIR
+    if not files and target.is_dir():
+        on_disk = {f"{USERS_DIR}/{p.name}" for p in target.iterdir() if p.name.endswith(".yaml")}
+        if on_disk == set(same):
+            return
     tmp = Path(tempfile.mkdtemp(prefix=".users.new-", dir=state_dir))
     try:
         (tmp / USERS_DIR).mkdir()
@@ -183,6 +234,11 @@ def write_files(state_dir: Path, files: Mapping[str, str]) -> None:
                     shutil.copytree(entry, tmp / USERS_DIR / entry.name, symlinks=True)
                 else:
                     shutil.copy2(entry, tmp / USERS_DIR / entry.name, follow_symlinks=False)
+        for name in same:
+            try:
+                os.link(state_dir / name, tmp / name)
+            except OSError:  # a file system without hard links
+                shutil.copy2(state_dir / name, tmp / name)
         for name, text in files.items():
             with (tmp / name).open("w", encoding="utf-8", newline="\n") as handle:
                 handle.write(text)

@@ -24,18 +24,25 @@ Lifecycle:
 - a record that may hide the rows after it (``RawRow.hides_rows``: a CSV quote never closed)
   holds every leaver: while the export is broken, a person absent from it is kept as they
   were (``held``), neither suspended nor dropped.
+
+Incremental: ``render_part`` may be told what a cache ``Known`` of previous people: the
+fingerprint of the one clean row each was rendered from. The same row on a day inside its
+contract renders the same person, so such a person is kept as they were (``Part.unchanged``)
+without normalising the row again; the output is the same as without the cache.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import NamedTuple
 
 from reconciler.desired.config import UNIT_TARGETS, Config
 from reconciler.model import DesiredState, InviteChannel, OrgKind, Person, Policy
-from reconciler.render.normalize import Row, normalize_row
+from reconciler.render.normalize import Row, collapse, normalize_row
 from reconciler.render.report import Issue, IssueKind, Merge, Report
 from reconciler.render.rules import Mapped, apply_rules
 from reconciler.render.sources.base import RawRow
@@ -79,6 +86,31 @@ class _Acc:
         self.unmapped.update(other.unmapped)
 
 
+class Known(NamedTuple):
+    """A previous person that one clean HR row rendered (no error, warning or unmapped code,
+    one contract): that row's fingerprint, the days it is an active contract on (ordinals,
+    None: open) and the rules that fired. The same row renders the same person again on
+    those days, whatever the previous person was, as nothing in it depends on them."""
+
+    fingerprint: str
+    start: int | None
+    end: int | None
+    rules: tuple[str, ...]
+
+    def covers(self, today: date) -> bool:
+        day = today.toordinal()
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+
+def row_fingerprint(raw: RawRow, headers: Sequence[str], serial_dates: bool) -> str:
+    """A short stable hash of what normalisation reads from a row: its mapped columns (and
+    whether numbers in date columns are Excel dates). "" for a row the reader found broken."""
+    if raw.error is not None or raw.hides_rows:
+        return ""
+    text = repr((serial_dates, *map(raw.values.get, headers)))  # unambiguous: quoted, escaped
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
 def invite_channel(email: str | None, phone: str | None, policy: Policy) -> InviteChannel | None:
     """Email when there is an address; SMS when there is a phone and SMS is allowed; else
     printable credentials if allowed. None when no allowed channel reaches the person."""
@@ -113,7 +145,7 @@ def render(
 ) -> tuple[DesiredState, Report]:
     """The new desired state and the sync report; ``seal`` as in :func:`render_part`."""
     before = previous.people_by_id() if previous is not None else {}
-    part = render_part(rows, config, before, today, serial_dates, seal)
+    part = render_part(rows, config, before, today, serial_dates, seal=seal)
     offboard(part, before, config.policy, today, broken=part.acc.broken)
     state = DesiredState(
         org_units=config.org_units,
@@ -149,6 +181,9 @@ class Part:
     """What rendering the rows of some employee ids gave: people and their share of the report.
 
     A part covers whole employee ids: every row of an id, and the id's previous person.
+    ``unchanged`` are previous people kept exactly as they were because their one row is the
+    one they were rendered from (not in ``people``: the caller has them already); ``known``
+    is what a cache may remember of this render's people for the next one.
     """
 
     people: dict[str, Person]
@@ -163,6 +198,8 @@ class Part:
     held: list[str] = field(default_factory=list)
     before: int = 0  # people in the previous state
     active_before: int = 0
+    unchanged: list[str] = field(default_factory=list)
+    known: dict[str, Known] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +214,9 @@ class Tally:
 
 def tally(part: Part) -> Tally:
     suspended = tuple(sorted(k for k, p in part.people.items() if p.status == "suspended"))
-    light = replace(part, people={})
-    return Tally(light, len(part.people), len(part.people) - len(suspended), suspended)
+    light = replace(part, people={}, unchanged=[], known={})
+    people = len(part.people) + len(part.unchanged)  # the unchanged are active people
+    return Tally(light, people, people - len(suspended), suspended)
 
 
 def render_part(
@@ -187,35 +225,55 @@ def render_part(
     before: Mapping[str, Person],
     today: date,
     serial_dates: bool,
+    known: Mapping[str, Known] | None = None,
+    *,
     seal: Seal | None = None,
 ) -> Part:
     """Render some employee ids: ``rows`` holds all their rows, ``before`` their previous
-    people (and no others). ``seal`` gives a person as the state will record them (contacts
-    replaced by commitments, when they stay out of git): a person is updated when that
-    record differs from the previous one. People absent from the rows are left to
-    :func:`offboard`."""
+    people (and no others; it may parse a person only when asked for). ``seal`` gives a
+    person as the state will record them (contacts replaced by commitments, when they stay out
+    of git): a person is updated when that record differs from the previous one. People absent
+    from the rows are left to :func:`offboard`. ``known``: what the cache knows of previous
+    people, for the ids whose previous person it is sure of."""
     acc = _Acc([], [], [], [], set(), Counter())
-    by_id: dict[str, list[_Contract]] = {}
+    by_id: dict[str, list[RawRow]] = {}
+    id_header = config.source.field_columns()["employee_id"]
     count = 0
     for raw in rows:
         count += 1
         if raw.hides_rows:
             acc.broken.append(raw.line)
-        contract = _prepare_one(raw, config, today, serial_dates)
-        row = contract.row
-        if row.employee_id is None:
+        employee_id = collapse(raw.values.get(id_header))
+        if employee_id is None:
+            row = _prepare_one(raw, config, today, serial_dates).row
             acc.issues.append(Issue("rejected", row.line, None, "; ".join(row.errors)))
             if _row_name(row):
                 acc.names[f"line {row.line}"] = _row_name(row)
         else:
-            by_id.setdefault(row.employee_id, []).append(contract)
+            by_id.setdefault(employee_id, []).append(raw)
     part = Part({}, acc, count)
-    for employee_id, contracts in by_id.items():
+    headers = tuple(config.source.field_columns().values())
+    known = known or {}
+    for employee_id, raws in by_id.items():
+        fingerprint = row_fingerprint(raws[0], headers, serial_dates) if len(raws) == 1 else ""
+        cached = known.get(employee_id)
+        if cached is not None and fingerprint == cached.fingerprint and cached.covers(today):
+            part.unchanged.append(employee_id)
+            part.known[employee_id] = cached
+            acc.fired.update(cached.rules)
+            continue
+        contracts = [_prepare_one(raw, config, today, serial_dates) for raw in raws]
         old = before.get(employee_id)
+        issues = len(acc.issues)
         person = _person(employee_id, contracts, config, old, acc)
         if person is None:
             continue
         part.people[employee_id] = person
+        if fingerprint and len(acc.issues) == issues and _clean(contracts[0], person, old):
+            row = contracts[0].row
+            start = row.start_date.toordinal() if row.start_date else None
+            end = row.end_date.toordinal() if row.end_date else None
+            part.known[employee_id] = Known(fingerprint, start, end, person.rules)
         if old is None:
             part.hires.append(employee_id)
             acc.names[employee_id] = person.display_name
@@ -227,8 +285,24 @@ def render_part(
         elif old != (person if seal is None else seal(person)):
             part.updated.append(employee_id)
     part.before = len(before)
-    part.active_before = sum(1 for p in before.values() if p.status == "active")
+    unchanged = set(part.unchanged)
+    part.active_before = sum(
+        1 for k in before if k in unchanged or before[k].status == "active"
+    )  # the unchanged are active: only the others are parsed
     return part
+
+
+def _clean(contract: _Contract, person: Person, old: Person | None) -> bool:
+    """Whether ``person`` is what this one row renders on any day it is active, whoever the
+    previous person was: built from it (not kept as ``old``), with nothing to report."""
+    row, mapped = contract.row, contract.mapped
+    return (
+        person is not old
+        and person.status == "active"
+        and contract.state == "active"
+        and mapped is not None
+        and not (row.errors or row.warnings or row.invalid or mapped.errors or mapped.unmapped)
+    )
 
 
 def _person(
@@ -401,10 +475,12 @@ def offboard(
     account only to create a new one on the start date.
     """
     people = part.people
+    unchanged = set(part.unchanged)
     waiting = {employee_id for employee_id, _ in part.acc.prehires}
-    for employee_id, old in before.items():
-        if employee_id in people:
+    for employee_id in before:  # only the absent are looked at (and parsed)
+        if employee_id in people or employee_id in unchanged:
             continue
+        old = before[employee_id]
         in_grace = old.suspended_on is not None and (
             (today - old.suspended_on).days < policy.grace_days
         )

@@ -2,9 +2,11 @@
 
 The main process reads the export and sends every row to the worker that owns the shard of
 its employee id (so all contracts of one person meet in one worker). Each worker reads its own
-previous shards, renders its people with ``core.render_part`` (the same code as the serial
-render), and sends back the text of its shards and a tally for the report. The main process
-never parses the previous state nor formats a person: that work is split between workers.
+previous shards, renders them with ``incremental.render_shards`` (the same code as the serial
+render, with the render cache's memos the main process loaded before forking), and sends back
+the text of its changed shards, the names of the unchanged ones, their memos and a tally for
+the report. The main process never parses the previous state nor formats a person: that work
+is split between workers.
 
 The result is byte-identical to the serial render. When a previous person is not in the shard
 its id hashes to (the shard count changed, or a hand edit moved them), the workers say so and
@@ -16,22 +18,34 @@ from __future__ import annotations
 import multiprocessing
 import traceback
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from reconciler.desired.config import Config
-from reconciler.desired.state import USERS_DIR, parse_users, render_shards, shard_key
+from reconciler.desired.state import USERS_DIR, shard_key
 from reconciler.errors import StateError, SyncError
-from reconciler.model import Person
-from reconciler.render.core import Seal, Tally, build_report, offboard, render_part, tally
+from reconciler.render.core import Seal, Tally, build_report
+from reconciler.render.incremental import Memos, RuleSets, ShardMemo, render_shards
 from reconciler.render.report import Report
 from reconciler.render.sources import open_export
 from reconciler.render.sources.base import RawRow
 
 _CHUNK = 2000
 _HEX = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """A whole render: the shards to write, the unchanged ones, the memos, the report."""
+
+    files: dict[str, str]
+    same: tuple[str, ...]
+    memos: dict[str, ShardMemo]
+    rules: RuleSets  # the rule sets the memos' new entries name
+    report: Report
 
 
 def possible(state_dir: Path, shards: int) -> bool:
@@ -60,9 +74,10 @@ def render_files(
     state_dir: Path,
     today: date,
     workers: int,
+    memos: Memos,
     seal: Seal | None = None,
-) -> tuple[dict[str, str], Report] | None:
-    """Shard texts and report, or None when the serial render must do it."""
+) -> Result | None:
+    """The render in ``workers`` processes, or None when the serial render must do it."""
     owned: list[list[Path]] = [[] for _ in range(workers)]
     users = state_dir / USERS_DIR
     if users.is_dir():
@@ -76,7 +91,7 @@ def render_files(
     try:
         for index in range(workers):
             parent, child = context.Pipe()
-            args = (child, config, owned[index], today, export.serial_dates, seal)
+            args = (child, config, owned[index], memos, today, export.serial_dates, seal)
             process = context.Process(target=_worker, args=args, daemon=True)
             process.start()
             child.close()
@@ -128,8 +143,11 @@ def _route(rows: Iterator[RawRow], config: Config, pipes: Sequence[Connection]) 
 
 def _collect(
     results: list[tuple[str, Any]], config: Config, today: date, source: str
-) -> tuple[dict[str, str], Report] | None:
+) -> Result | None:
     files: dict[str, str] = {}
+    same: list[str] = []
+    memos: dict[str, ShardMemo] = {}
+    rules: RuleSets = {}
     tallies: list[Tally] = []
     for status, payload in results:
         if status == "error":
@@ -139,16 +157,21 @@ def _collect(
             raise RuntimeError(f"a render worker failed:\n{payload}")
     if any(status == "misplaced" for status, _ in results):
         return None
-    for _, (texts, part_tally) in results:
+    for _, (texts, unchanged, part_memos, part_rules, part_tally) in results:
         files.update(texts)
+        same += unchanged
+        memos.update(part_memos)
+        rules.update(part_rules)
         tallies.append(part_tally)
-    return dict(sorted(files.items())), build_report(tallies, config, today, source)
+    report = build_report(tallies, config, today, source)
+    return Result(dict(sorted(files.items())), tuple(sorted(same)), memos, rules, report)
 
 
 def _worker(
     conn: Connection,
     config: Config,
     files: list[Path],
+    memos: Memos,
     today: date,
     serial_dates: bool,
     seal: Seal | None,
@@ -163,14 +186,26 @@ def _worker(
 
     stream = rows()
     try:
-        before = _read_previous(files, config.source.user_shards)
-        if before is None:
+        previous = {f"{USERS_DIR}/{path.name}": _read(path) for path in files}
+        origin = str(files[0].parent.parent).rstrip("/") + "/" if files else ""
+        rendered = render_shards(
+            stream,
+            config,
+            previous,
+            memos,
+            today,
+            serial_dates,
+            origin=origin,
+            placed=True,
+            broken=broken,  # filled once the stream ends, before anyone is offboarded
+            seal=seal,
+        )
+        if rendered is None:
             reply: tuple[str, Any] = ("misplaced", None)
         else:
-            part = render_part(stream, config, before, today, serial_dates, seal)
-            offboard(part, before, config.policy, today, broken=broken)
-            texts = render_shards(part.people.values(), config.source.user_shards)
-            reply = ("ok", (texts, tally(part)))
+            r = rendered
+            result = (r.files, r.same, r.memos, r.rules, r.tally)
+            reply = ("ok", result)
     except SyncError as err:
         reply = ("error", (err.message, err.file, err.line, err.field, err.employee_id))
     except BaseException:
@@ -181,20 +216,8 @@ def _worker(
     conn.close()
 
 
-def _read_previous(files: list[Path], shards: int) -> dict[str, Person] | None:
-    """This worker's previous people; None when one is not in the shard its id hashes to."""
-    before: dict[str, Person] = {}
-    for path in files:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as err:
-            raise StateError(f"not UTF-8 ({err.reason})", file=path) from None
-        for person in parse_users(text, str(path)):
-            if shard_key(person.employee_id, shards) != path.stem:
-                return None
-            if person.employee_id in before:
-                raise StateError(
-                    "employee id is twice in the state", file=path, employee_id=person.employee_id
-                )
-            before[person.employee_id] = person
-    return before
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise StateError(f"not UTF-8 ({err.reason})", file=path) from None

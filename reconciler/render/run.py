@@ -7,22 +7,21 @@ The rendering itself is ``render.core`` (pure); ``render.parallel`` is the proce
 from __future__ import annotations
 
 import functools
+import gc
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 from reconciler.desired import contacts
 from reconciler.desired.config import load_config
-from reconciler.desired.state import (
-    USERS_DIR,
-    parse_users,
-    read_state,
-    render_shards,
-    write_files,
-)
+from reconciler.desired.state import USERS_DIR, parse_users, state_files, write_files
+from reconciler.desired.state import render_shards as format_shards
 from reconciler.errors import InputError
-from reconciler.render import parallel
-from reconciler.render.core import render
+from reconciler.render import cache, parallel
+from reconciler.render.core import build_report
+from reconciler.render.incremental import NO_MEMOS, Memos, render_shards
 from reconciler.render.report import Report, write_report
 from reconciler.render.sources import open_export
 
@@ -37,51 +36,96 @@ def render_to_disk(
     report_dir: Path | None = None,
     *,
     workers: int | None = None,
+    use_cache: bool = True,
     contacts_out: Path = DEFAULT_CONTACTS_OUT,
 ) -> Report:
     """Read config, previous state and the export; render; write state and report.
 
     Everything is read and rendered before anything is written, and ``users/`` is swapped in
     atomically, so any error leaves desired-state/ as it was. Large exports are rendered in
-    ``workers`` processes (default: by size and CPU count), each owning a set of shards.
+    ``workers`` processes (default: by size and CPU count), each owning a set of shards. The
+    render cache (``render.cache``) makes an unchanged person cheap; ``use_cache=False``
+    neither reads nor writes it. The result is the same either way.
 
     With ``policy.contacts_in_git: false`` the shards hold commitments of emails and phones
-    and the values go to ``contacts_out`` (mode 0600), written before the shards.
+    and the values go to ``contacts_out`` (mode 0600), written before the shards; the cache is
+    then not used (a kept person's text holds commitments, not the values the file needs).
     """
     if report_dir is not None:  # before anything is written: the state and its report go together
         _make_report_dir(report_dir)
+    with _without_cyclic_gc():
+        return _render(hr_file, state_dir, today, report_dir, workers, use_cache, contacts_out)
+
+
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Render makes millions of small objects without reference cycles; the cyclic garbage
+    collector would scan the growing heap again and again for nothing (a tenth of the time).
+    Forked workers inherit the setting."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _render(
+    hr_file: Path,
+    state_dir: Path,
+    today: date,
+    report_dir: Path | None,
+    workers: int | None,
+    use_cache: bool,
+    contacts_out: Path,
+) -> Report:
     config = load_config(state_dir)
     key = None if config.policy.contacts_in_git else contacts.load_key()
     seal = None if key is None else functools.partial(contacts.seal, key=key)
-    shards = config.source.user_shards
+    use_cache = use_cache and key is None
+    inputs = cache.inputs_digest(state_dir) if use_cache else None
+    memos = cache.load(state_dir, inputs) if inputs else NO_MEMOS
     count = _workers(hr_file) if workers is None else workers
     result = None
-    if count > 1 and parallel.possible(state_dir, shards):
-        result = parallel.render_files(hr_file, config, state_dir, today, count, seal)
+    if count > 1 and parallel.possible(state_dir, config.source.user_shards):
+        result = parallel.render_files(hr_file, config, state_dir, today, count, memos, seal)
     if result is None:  # serial, or people outside their shard (another shard count)
-        previous = read_state(state_dir) if (state_dir / USERS_DIR).is_dir() else None
+        previous = {
+            name: text
+            for name, text in state_files(state_dir).items()
+            if name.startswith(f"{USERS_DIR}/")
+        }
         export = open_export(hr_file, config.source)
         try:
-            state, report = render(
+            rendered = render_shards(
                 export.rows,
                 config,
                 previous,
+                memos,
                 today,
-                source_name=hr_file.name,
-                serial_dates=export.serial_dates,
+                export.serial_dates,
+                origin=str(state_dir).rstrip("/") + "/",
                 seal=seal,
             )
         finally:
             export.close()
-        files = render_shards(state.people, shards)
-    else:
-        files, report = result
+        assert rendered is not None  # None only when people must be in their own shard
+        report = build_report([rendered.tally], config, today, hr_file.name)
+        result = parallel.Result(
+            rendered.files, rendered.same, rendered.memos, rendered.rules, report
+        )
+    files, same = result.files, result.same
     if key is not None:
-        files = _commit_contacts(files, shards, key, contacts_out)
-    write_files(state_dir, files)
+        kept = {name: (state_dir / name).read_text(encoding="utf-8") for name in same}
+        every = {**files, **kept}
+        files, same = _commit_contacts(every, config.source.user_shards, key, contacts_out), ()
+    write_files(state_dir, files, same=same)
+    if inputs is not None:
+        cache.save(state_dir, inputs, Memos(result.memos, {**memos.rules, **result.rules}))
     if report_dir is not None:
-        write_report(report, report_dir)
-    return report
+        write_report(result.report, report_dir)
+    return result.report
 
 
 def _commit_contacts(
@@ -91,7 +135,7 @@ def _commit_contacts(
     people = [p for name, text in files.items() for p in parse_users(text, name)]
     committed = contacts.commit_people(people, key)
     contacts.write_contacts(contacts_out, committed.contacts)
-    return render_shards(committed.people, shards)
+    return format_shards(committed.people, shards)
 
 
 def _make_report_dir(directory: Path) -> None:

@@ -26,7 +26,7 @@ def test_a_worker_killed_mid_render_is_one_error_and_the_state_is_untouched(
     def killed(*args: Any, **kwargs: Any) -> Any:
         os._exit(137)  # what the worker looks like to its parent after SIGKILL
 
-    monkeypatch.setattr(render_parallel, "render_part", killed)  # forked workers inherit it
+    monkeypatch.setattr(render_parallel, "render_shards", killed)  # forked workers inherit it
     with pytest.raises(SyncError) as caught:
         render_to_disk(sample_path("hr-export-day1.csv"), state, DAY1, workers=2)
     assert "worker" in caught.value.message

@@ -7,13 +7,18 @@ the repository has a remote ``origin``, the moved ref is pushed so CI runs see i
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import git
 
 from reconciler.desired.config import ORG_UNITS_FILE, RULES_FILE
 from reconciler.errors import StateError
 from reconciler.model import DesiredState
+
+if TYPE_CHECKING:
+    from reconciler.desired.state import StateTexts
 
 LAST_APPLIED_REF = "speakap-sync/last-applied"
 
@@ -45,8 +50,15 @@ def is_dirty(state_dir: Path) -> bool:
     return bool(repo.git.status("--porcelain", "--", rel or "."))
 
 
-def read_last_applied(state_dir: Path, ref: str = LAST_APPLIED_REF) -> DesiredState | None:
-    """The desired state at ``ref``, or None when there is no repository or no such ref."""
+def read_last_applied(
+    state_dir: Path, ref: str = LAST_APPLIED_REF, *, like: StateTexts | None = None
+) -> DesiredState | None:
+    """The desired state at ``ref``, or None when there is no repository or no such ref.
+
+    ``like``: the working copy's state and texts. A file whose blob at ``ref`` is the working
+    file is not read from git, and what is the same in both is not parsed again (see
+    ``read_state_files``): after an apply, the two are one parse.
+    """
     repo = _repo(state_dir)
     if repo is None:
         return None
@@ -61,14 +73,20 @@ def read_last_applied(state_dir: Path, ref: str = LAST_APPLIED_REF) -> DesiredSt
         return None  # the state folder did not exist at that commit
     from reconciler.desired.state import is_state_file, read_state_files  # the state stage
 
+    working = like.files if like is not None else {}
     files: dict[str, str] = {}
     for item in tree.traverse():
         if isinstance(item, git.Blob):
             name = str(item.path)[len(rel) + 1 :] if rel else str(item.path)
-            if is_state_file(name):
+            if not is_state_file(name):
+                continue
+            text = working.get(name)
+            if text is not None and item.hexsha == blob_id(text):
+                files[name] = text  # the working file itself: no read, and parsed once
+            else:
                 files[name] = item.data_stream.read().decode("utf-8")
 
-    state: DesiredState = read_state_files(files, f"{ref} ({commit.hexsha[:12]})")
+    state: DesiredState = read_state_files(files, f"{ref} ({commit.hexsha[:12]})", like=like)
     return state
 
 
@@ -94,6 +112,12 @@ def rules_changed(state_dir: Path, ref: str = LAST_APPLIED_REF) -> bool:
         if then != now:
             return True
     return False
+
+
+def blob_id(text: str) -> str:
+    """The id git gives a file holding ``text`` (UTF-8)."""
+    data = text.encode("utf-8")
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 def mark_applied(state_dir: Path, commit: str, ref: str = LAST_APPLIED_REF) -> bool:

@@ -25,6 +25,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -376,38 +377,63 @@ def _path(field: str | None) -> list[str | int]:
     return [int(p) if p.isdigit() else p for p in field.split(".")]
 
 
+@dataclass(frozen=True, slots=True)
+class StateTexts:
+    """A desired state with the texts it was parsed from (relative path -> text): another
+    state read ``like`` it parses only what differs."""
+
+    files: Mapping[str, str]
+    state: DesiredState
+
+
 def read_state_files(
     files: Mapping[str, str],
     origin: str,
     *,
     separator: str = ":",
     problems: list[StateError] | None = None,
+    like: StateTexts | None = None,
 ) -> DesiredState:
     """The desired state from relative path -> text (e.g. a git tree); others are ignored.
 
     Error locations read ``<origin><separator><path>``, e.g. ``last-applied@abc123:policy.yaml``.
     A duplicate employee id raises, unless ``problems`` is given: then each duplicate is added
     to it and the first record kept, so `validate` can list every problem.
+
+    ``like``: a state parsed from other texts (the working copy, for the last-applied state).
+    A file with the same text, and in a users shard a person with the same lines, are taken
+    from it instead of being parsed again; the result is the same.
     """
 
     def where(name: str) -> str:
         return f"{origin}{separator}{name}" if origin else name
 
+    def same(name: str) -> bool:
+        return like is not None and name in files and like.files.get(name) == files[name]
+
+    if like is not None and problems is None and _state_files(files) == _state_files(like.files):
+        return like.state  # the very same texts: parse once
     policy = Policy()
-    if POLICY_FILE in files:
+    if like is not None and same(POLICY_FILE):
+        policy = like.state.policy
+    elif POLICY_FILE in files:
         file = where(POLICY_FILE)
         policy = parse_policy(load_text(files[POLICY_FILE], file, "policy"))
     org_units: tuple[OrgUnit, ...] = ()
-    if ORG_UNITS_FILE in files:
+    if like is not None and same(ORG_UNITS_FILE):
+        org_units = like.state.org_units
+    elif ORG_UNITS_FILE in files:
         file = where(ORG_UNITS_FILE)
         org_units = parse_org_units(load_text(files[ORG_UNITS_FILE], file, "org-units"), file)
+    known = like.state.people_by_id() if like is not None else {}
     people: dict[str, Person] = {}
     seen_in: dict[str, str] = {}
     for name in sorted(files):
         if not (name.startswith(f"{USERS_DIR}/") and is_state_file(name)):
             continue
         file = where(name)
-        for person in parse_users(files[name], file):
+        like_text = like.files.get(name) if like is not None else None
+        for person in _shard_people(files[name], file, like_text, known):
             if person.employee_id in people:
                 duplicate = StateError(
                     f"employee id also in {seen_in[person.employee_id]}",
@@ -422,6 +448,28 @@ def read_state_files(
             seen_in[person.employee_id] = file
     ordered = tuple(people[k] for k in sorted(people))
     return DesiredState(org_units=org_units, people=ordered, policy=policy)
+
+
+def _state_files(files: Mapping[str, str]) -> dict[str, str]:
+    return {name: text for name, text in files.items() if is_state_file(name)}
+
+
+def _shard_people(
+    text: str, file: str, like_text: str | None, known: Mapping[str, Person]
+) -> list[Person]:
+    """The people of one shard; those whose lines are the same in ``like_text`` (the same
+    shard of a state already parsed into ``known``) are taken from ``known``."""
+    mine = split_people(text) if like_text is not None else None
+    theirs = split_people(like_text) if mine is not None and like_text is not None else None
+    if mine is None or theirs is None:
+        return parse_users(text, file)
+    people: list[Person] = []
+    for employee_id, lines in mine.items():
+        person = known.get(employee_id)
+        if person is None or theirs.get(employee_id) != lines:
+            person = parse_person(lines, file)
+        people.append(person)
+    return people
 
 
 def state_files(state_dir: Path) -> dict[str, str]:
@@ -445,13 +493,20 @@ def state_files(state_dir: Path) -> dict[str, str]:
 def read_state(state_dir: Path, *, problems: list[StateError] | None = None) -> DesiredState:
     """The desired state in a directory (policy, org units, people); ``problems`` as in
     :func:`read_state_files`."""
+    return read_state_texts(state_dir, problems=problems).state
+
+
+def read_state_texts(state_dir: Path, *, problems: list[StateError] | None = None) -> StateTexts:
+    """The desired state in a directory and the texts it was parsed from."""
     if not state_dir.is_dir():
         raise StateError("state directory not found", file=state_dir)
     files = state_files(state_dir)
     if ORG_UNITS_FILE not in files:
         raise ConfigError("file not found", file=state_dir / ORG_UNITS_FILE)
     # Error locations in a directory are plain paths: desired-state/users/0a.yaml:12
-    return read_state_files(files, str(state_dir).rstrip("/"), separator="/", problems=problems)
+    origin = str(state_dir).rstrip("/")
+    state = read_state_files(files, origin, separator="/", problems=problems)
+    return StateTexts(files, state)
 
 
 def check_state(state: DesiredState) -> list[StateError]:

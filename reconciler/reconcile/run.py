@@ -222,7 +222,7 @@ def _opened(
     Commitments in the desired state (``contacts_in_git: false``) are resolved to values
     from the contacts file or the live users (``desired.contacts.resolve``); a person whose
     commitment cannot be resolved is withheld from the plan and listed in ``refused``."""
-    from reconciler.desired.state import read_state
+    from reconciler.desired.state import read_state_texts
     from reconciler.speakap.settings import open_backend
 
     settings = settings or _settings(state_dir)
@@ -230,8 +230,9 @@ def _opened(
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
             fetching = pool.submit(backend.fetch_snapshot)
-            desired = read_state(state_dir)
-            last = last_applied.read_last_applied(state_dir)
+            current = read_state_texts(state_dir)
+            desired = current.state
+            last = last_applied.read_last_applied(state_dir, like=current)
             changed = last_applied.rules_changed(state_dir)
             live = fetching.result()
         refused: tuple[SyncError, ...] = ()

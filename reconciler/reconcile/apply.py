@@ -322,6 +322,7 @@ class _PhaseRun:
                     except Exception as error:  # (auth) stops the run: start no more work,
                         stop = stop or error  # but keep what is already running or finished
                         continue
+                    self.journal.results(results)  # one fsync for a batch (a Bulk request)
                     for result in results:
                         self._record(result)
                 if self.progress:
@@ -349,7 +350,7 @@ class _PhaseRun:
             pending.add(self.pool.submit(self.backend.execute, batch, self.people, self.units))
 
     def _record(self, result: ActionResult) -> None:
-        self.journal.result(result)
+        """Keep a journaled result (and count it for the stop)."""
         self.results.append(result)
         if self.on_result:
             self.on_result(result)

@@ -6,7 +6,7 @@ or any SCIM server).
 
 Apply decides the order of work (phases, parents before children) and how much runs at once;
 the backend decides which actions travel together (:meth:`Backend.batches`), because it knows
-the server's limits (members per PATCH, later SCIM Bulk's ``maxOperations``).
+the server's limits (members per PATCH, SCIM Bulk's ``maxOperations``).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -55,21 +55,37 @@ class Journal:
         self.close()
 
     def record(self, event: str, **fields: Any) -> None:
-        row = {"at": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event}
-        row.update(fields)
-        line = json.dumps(row, sort_keys=True, default=str) + "\n"
-        with self._lock:
-            self._handle.write(line)
-            self._handle.flush()
-            os.fsync(self._handle.fileno())
+        self._write([self._line(event, fields)])
 
     def result(self, result: ActionResult) -> None:
-        self.record(
-            "done" if result.ok else "failed",
-            action=result.action_id,
-            detail=result.detail,
-            created_id=result.created_id,
+        self.results([result])
+
+    def results(self, results: Sequence[ActionResult]) -> None:
+        """One record per result, written together with one ``fsync`` (a Bulk request's
+        answers arrive together: each operation still gets its own line)."""
+        self._write(
+            [
+                self._line(
+                    "done" if r.ok else "failed",
+                    {"action": r.action_id, "detail": r.detail, "created_id": r.created_id},
+                )
+                for r in results
+            ]
         )
+
+    @staticmethod
+    def _line(event: str, fields: dict[str, Any]) -> str:
+        row = {"at": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event}
+        row.update(fields)
+        return json.dumps(row, sort_keys=True, default=str) + "\n"
+
+    def _write(self, lines: list[str]) -> None:
+        if not lines:
+            return
+        with self._lock:
+            self._handle.write("".join(lines))
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
 
     def close(self) -> None:
         with self._lock:

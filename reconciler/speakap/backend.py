@@ -8,6 +8,16 @@ group and kind go out as PATCHes of at most ``dialect.batch_size`` members, ever
 alone.
 ``execute`` maps each batch to SCIM calls, concurrently within the client's limits, on one
 thread pool that lives as long as the backend.
+
+SCIM Bulk: when the server announces it (``/ServiceProviderConfig``) and the settings allow
+it, ``batches`` packs up to ``maxOperations`` operations (a membership PATCH is one) into one
+batch and ``execute`` sends them as Bulk requests within ``maxPayloadSize``. Each action still
+gets its own result from its operation's status. An operation that failed, or that the server
+did not answer, is tried again alone; when a whole Bulk request may have landed without an
+answer, each create is first looked up, as after any uncertain POST. A printable invite's
+create goes alone until a Bulk answer has shown that the server returns created resources (its
+one-time code is in that answer only). Deleting with anonymization (read, then a conditional
+replace) and recovering a deleted user (an action path, not a resource) always go alone.
 """
 
 from __future__ import annotations
@@ -30,12 +40,14 @@ from reconciler.model import (
     OrgUnit,
     Person,
 )
-from reconciler.speakap import mapping
-from reconciler.speakap.client import ScimClient
-from reconciler.speakap.dialect import Dialect
+from reconciler.speakap import bulk, mapping
+from reconciler.speakap.bulk import BulkOp
+from reconciler.speakap.client import BulkLimits, ScimClient
+from reconciler.speakap.dialect import PATCH_SCHEMA, Dialect
 from reconciler.speakap.errors import (
     AuthenticationError,
     InvalidRequestError,
+    MaybeLandedError,
     NotFoundError,
     PreconditionFailedError,
     UniquenessError,
@@ -46,14 +58,22 @@ log = logging.getLogger(__name__)
 USERS = "/Users"
 GROUPS = "/Groups"
 _MEMBERSHIP_KINDS = ("add_membership", "remove_membership")
+# a read, then a replace with If-Match; a POST to the server's recovery path
+_NOT_BULK = frozenset({"anonymize_user", "recover_user"})
+_UNSET = object()
 
 
 class ScimBackend:
     """A live Speakap network (or the simulator, or any SCIM server) behind the Backend protocol."""
 
-    def __init__(self, client: ScimClient, dialect: Dialect | None = None) -> None:
+    def __init__(
+        self, client: ScimClient, dialect: Dialect | None = None, *, use_bulk: bool = True
+    ) -> None:
         self.client = client
         self.dialect = dialect or Dialect()
+        self.use_bulk = use_bulk
+        self._limits: object = _UNSET  # BulkLimits | None once asked
+        self._bulk_returns_resources = False  # a Bulk answer held a created resource
         self._user_ids: dict[str, str] = {}  # employee id -> live id
         self._group_ids: dict[str, str] = {}  # org key -> live id
         self._lock = threading.Lock()
@@ -132,10 +152,35 @@ class ScimBackend:
 
     # -- writing -----------------------------------------------------------------------------
 
+    def bulk_limits(self) -> BulkLimits | None:
+        """The Bulk limits this backend works within; None: one request per change."""
+        with self._lock:
+            if self._limits is _UNSET:
+                self._limits = self.client.bulk_limits() if self.use_bulk else None
+            limits = self._limits
+        return limits if isinstance(limits, BulkLimits) else None
+
     def batches(self, actions: Sequence[Action]) -> list[list[Action]]:
         """Membership actions of one group and kind in chunks of at most ``batch_size`` (one
-        PATCH each), every other action alone; batches in order of their first action."""
-        return [[actions[i] for i in batch] for batch in self._batch_indexes(actions)]
+        PATCH each), every other action alone; batches in order of their first action. With
+        Bulk, up to ``maxOperations`` of those travel together (one Bulk request)."""
+        units = self._batch_indexes(actions)
+        limits = self.bulk_limits()
+        if limits is None:
+            return [[actions[i] for i in unit] for unit in units]
+        batches: list[list[int]] = []
+        open_units = 0
+        for unit in units:
+            if actions[unit[0]].kind in _NOT_BULK:
+                batches.append(unit)
+                open_units = limits.max_operations  # the next unit starts a new batch
+                continue
+            if not batches or open_units >= limits.max_operations:
+                batches.append([])
+                open_units = 0
+            batches[-1].extend(unit)
+            open_units += 1
+        return [[actions[i] for i in sorted(batch)] for batch in batches]
 
     def _batch_indexes(self, actions: Sequence[Action]) -> list[list[int]]:
         size = max(1, self.dialect.batch_size)
@@ -160,23 +205,251 @@ class ScimBackend:
         org_units: dict[str, OrgUnit],
     ) -> list[ActionResult]:
         """One result per action, in order; raises only when authentication fails."""
+        indexes = self._batch_indexes(actions)
+        limits = self.bulk_limits()
+        bulkable = all(actions[unit[0]].kind not in _NOT_BULK for unit in indexes)
+        if limits is not None and len(indexes) > 1 and bulkable:
+            results = self._bulk(actions, indexes, people, org_units, limits)
+            return [self._with_login(r, people) for r in results]
         units: list[tuple[list[int], Callable[[], list[ActionResult]]]] = []
-        for indexes in self._batch_indexes(actions):
-            first = actions[indexes[0]]
-            if first.kind in _MEMBERSHIP_KINDS:
-                units.append((indexes, self._batch([actions[i] for i in indexes])))
-            else:
-                units.append((indexes, self._single(first, people, org_units)))
-        results: list[ActionResult | None] = [None] * len(actions)
+        for unit in indexes:
+            units.append((unit, self._unit([actions[i] for i in unit], people, org_units)))
+        outcomes: list[tuple[list[int], list[ActionResult]]]
         if len(units) == 1:  # what apply sends: no hop to another thread
-            indexes, run = units[0]
-            outcomes = [(indexes, self._guarded(run, indexes, actions))]
+            unit, run = units[0]
+            outcomes = [(unit, self._guarded(run, unit, actions))]
         else:
             outcomes = self._run_concurrently(units, actions)
-        for indexes, unit_results in outcomes:
-            for i, result in zip(indexes, unit_results, strict=True):
-                results[i] = result
-        return [self._with_login(r, people) for r in results if r is not None]
+        ordered: list[ActionResult | None] = [None] * len(actions)
+        for unit, unit_results in outcomes:
+            for i, result in zip(unit, unit_results, strict=True):
+                ordered[i] = result
+        return [self._with_login(r, people) for r in ordered if r is not None]
+
+    def _unit(
+        self, actions: list[Action], people: dict[str, Person], org_units: dict[str, OrgUnit]
+    ) -> Callable[[], list[ActionResult]]:
+        """One PATCH of several members, or one action, as one request."""
+        if actions[0].kind in _MEMBERSHIP_KINDS:
+            return self._batch(actions)
+        return self._single(actions[0], people, org_units)
+
+    # -- Bulk --------------------------------------------------------------------------------
+
+    def _bulk(
+        self,
+        actions: Sequence[Action],
+        units: list[list[int]],
+        people: dict[str, Person],
+        org_units: dict[str, OrgUnit],
+        limits: BulkLimits,
+    ) -> list[ActionResult]:
+        results: list[ActionResult | None] = [None] * len(actions)
+        ops: list[BulkOp] = []
+        alone: list[list[int]] = []
+        for number, unit in enumerate(units):
+            try:
+                op = self._bulk_op(number, actions, unit, people, org_units, results)
+            except AuthenticationError:
+                raise
+            except (SpeakapError, LookupError, ValueError) as err:
+                for i in unit:
+                    results[i] = actions[i].result(False, _detail(err))
+                continue
+            if op is None:
+                if any(results[i] is None for i in unit):
+                    alone.append(unit)
+            else:
+                ops.append(op)
+        for request in bulk.pack(ops, limits):
+            self._send_bulk(request, actions, results, people, org_units)
+        for unit in alone:
+            self._alone(unit, actions, results, people, org_units, note="")
+        return [r for r in results if r is not None]
+
+    def _bulk_op(
+        self,
+        number: int,
+        actions: Sequence[Action],
+        unit: list[int],
+        people: dict[str, Person],
+        org_units: dict[str, OrgUnit],
+        results: list[ActionResult | None],
+    ) -> BulkOp | None:
+        """The Bulk operation of one unit; None when it goes alone or has nothing to send (its
+        results are then set)."""
+        dialect = self.dialect
+        action = actions[unit[0]]
+        kind = action.kind
+        bulk_id = f"op{number}"
+        if kind in _MEMBERSHIP_KINDS:
+            group_id = self._group_id(action)
+            members: list[int] = []
+            user_ids: list[str] = []
+            for i in unit:
+                try:
+                    user_ids.append(self._user_id(actions[i]))
+                    members.append(i)
+                except (LookupError, SpeakapError) as err:
+                    if isinstance(err, AuthenticationError):
+                        raise
+                    results[i] = actions[i].result(False, _detail(err))
+            if not members:
+                return None
+            ops = (
+                mapping.member_add_operations(user_ids)
+                if kind == "add_membership"
+                else mapping.member_remove_operations(user_ids)
+            )
+            return BulkOp(members, "PATCH", f"{GROUPS}/{group_id}", bulk_id, _patch(ops))
+        if kind == "create_user":
+            person = _need(people, action.employee_id, "person")
+            if person.invite_channel == "printable" and not self._bulk_returns_resources:
+                return None  # its one-time code must not be lost with an answer without body
+            return BulkOp(unit, "POST", USERS, bulk_id, mapping.user_body(person, dialect))
+        if kind == "create_org_unit":
+            group = mapping.group_body(_need(org_units, action.org_unit, "org unit"), dialect)
+            return BulkOp(unit, "POST", GROUPS, bulk_id, group)
+        if kind == "update_org_unit":
+            ops = mapping.group_update_operations(action.after or {}, dialect)
+            path = f"{GROUPS}/{self._group_id(action)}"
+        elif kind == "delete_user":
+            return BulkOp(unit, "DELETE", f"{USERS}/{self._user_id(action)}", bulk_id)
+        else:
+            ops = self._user_operations(action, people)
+            path = f"{USERS}/{self._user_id(action)}"
+        if not ops:
+            results[unit[0]] = action.result(True)
+            return None
+        return BulkOp(unit, "PATCH", path, bulk_id, _patch(ops))
+
+    def _user_operations(self, action: Action, people: dict[str, Person]) -> list[mapping.PatchOp]:
+        kind = action.kind
+        if kind == "adopt_user":
+            return mapping.adopt_operations(
+                _need_str(action.employee_id, "employee id"), self.dialect
+            )
+        if kind == "update_user":
+            person = people.get(action.employee_id or "")
+            display = person.display_name if person else None
+            return mapping.update_operations(action.after or {}, self.dialect, display)
+        if kind in ("suspend_user", "reactivate_user"):
+            return [{"op": "replace", "path": "active", "value": kind == "reactivate_user"}]
+        raise ValueError(f"unknown action kind {kind}")
+
+    def _send_bulk(
+        self,
+        request: list[BulkOp],
+        actions: Sequence[Action],
+        results: list[ActionResult | None],
+        people: dict[str, Person],
+        org_units: dict[str, OrgUnit],
+    ) -> None:
+        """One Bulk request; each operation's answer becomes its actions' results."""
+        try:
+            answered = bulk.answers(request, self.client.bulk([op.body() for op in request]))
+        except AuthenticationError:
+            raise
+        except MaybeLandedError as err:
+            for op in request:  # each create is looked up before it is sent again
+                self._alone(op.indexes, actions, results, people, org_units, f"{err}", True)
+            return
+        except SpeakapError as err:  # refused as a whole (413, 400...): nothing was done
+            for op in request:
+                self._alone(op.indexes, actions, results, people, org_units, f"Bulk: {err}")
+            return
+        for op in request:
+            answer = answered.get(op.bulk_id)
+            if answer is None:
+                note = "not answered in the Bulk response"
+                self._alone(op.indexes, actions, results, people, org_units, note, True)
+                continue
+            status = bulk.status_of(answer)
+            if status in (401, 403):
+                raise AuthenticationError(
+                    f"Speakap refused the credentials (Bulk operation {op.method} {op.path}: "
+                    f"HTTP {status})",
+                    status=status,
+                )
+            if 200 <= status < 300:
+                self._bulk_done(op, answer, status, actions, results)
+            else:
+                note = f"Bulk {op.method}: HTTP {status} {bulk.error_detail(answer)}"
+                self._alone(op.indexes, actions, results, people, org_units, note)
+
+    def _bulk_done(
+        self,
+        op: BulkOp,
+        answer: dict[str, Any],
+        status: int,
+        actions: Sequence[Action],
+        results: list[ActionResult | None],
+    ) -> None:
+        detail = f"Bulk {op.method}: HTTP {status}"
+        if op.method != "POST":
+            for i in op.indexes:
+                results[i] = actions[i].result(True, detail)
+            return
+        action = actions[op.indexes[0]]
+        created = bulk.created_id(answer)
+        resource = bulk.resource_of(answer)
+        code = None
+        if resource is not None:
+            self._bulk_returns_resources = True
+            code = mapping.invite_code(resource, self.dialect)
+        if created is None:
+            results[op.indexes[0]] = action.result(False, f"{detail} without the new id")
+            return
+        with self._lock:
+            if action.kind == "create_user" and action.employee_id:
+                self._user_ids[action.employee_id] = created
+            elif action.org_unit:
+                self._group_ids[action.org_unit] = created
+        results[op.indexes[0]] = action.result(True, detail, created_id=created, invite_code=code)
+
+    def _alone(
+        self,
+        unit: list[int],
+        actions: Sequence[Action],
+        results: list[ActionResult | None],
+        people: dict[str, Person],
+        org_units: dict[str, OrgUnit],
+        note: str,
+        uncertain: bool = False,
+    ) -> None:
+        """Carry out a unit with requests of its own (an uncertain create is looked up first);
+        the results say why it went alone."""
+        batch = [actions[i] for i in unit]
+        run = self._unit(batch, people, org_units)
+        if uncertain and batch[0].kind in ("create_user", "create_org_unit"):
+            run = self._looked_up_first(batch[0], run)
+        for i, result in zip(unit, self._guarded(run, unit, actions), strict=True):
+            if note:
+                detail = f"{note}; alone: {result.detail}" if result.detail else note
+                result = replace(result, detail=f"{detail}, then alone" if result.ok else detail)
+            results[i] = result
+
+    def _looked_up_first(
+        self, action: Action, create: Callable[[], list[ActionResult]]
+    ) -> Callable[[], list[ActionResult]]:
+        def run() -> list[ActionResult]:
+            if action.kind == "create_user":
+                employee_id = _need_str(action.employee_id, "employee id")
+                found = self.client.search(USERS, self.dialect.employee_id_filter(employee_id))
+                if len(found) == 1 and self._is_managed(found[0]):
+                    with self._lock:
+                        self._user_ids[employee_id] = str(found[0]["id"])
+                    return [action.result(True, "landed", created_id=str(found[0]["id"]))]
+            else:
+                key = _need_str(action.org_unit, "org unit")
+                group = self.client.find_by_external_id(GROUPS, key)
+                if group is not None:
+                    with self._lock:
+                        self._group_ids[key] = str(group["id"])
+                    return [action.result(True, "landed", created_id=str(group["id"]))]
+            return create()
+
+        return run
 
     def _run_concurrently(
         self,
@@ -411,6 +684,10 @@ class ScimBackend:
         with self._lock:
             cache[key] = found
         return found
+
+
+def _patch(operations: list[mapping.PatchOp]) -> dict[str, Any]:
+    return {"schemas": [PATCH_SCHEMA], "Operations": operations}
 
 
 def _need(values: dict[str, Any], key: str | None, what: str) -> Any:

@@ -9,6 +9,9 @@
   retried only when it is idempotent; a POST is retried only after a lookup (by externalId)
   shows it did not land.
 - SCIM errors become the typed exceptions of :mod:`reconciler.speakap.errors`.
+- ``bulk`` sends one SCIM Bulk request (RFC 7644 3.7) when ``bulk_limits`` says the server
+  takes them; it is never repeated on its own (it may hold creates): a Bulk request whose
+  answer was lost raises :class:`MaybeLandedError` and the caller checks its operations.
 - The HTTP transport and the sleep are injectable (``transport=``, ``sleep=``), so tests drive
   throttling and faults through an ``httpx.MockTransport`` and record every wait.
 
@@ -36,6 +39,7 @@ from reconciler.speakap.dialect import LIST_SCHEMA, PATCH_SCHEMA
 from reconciler.speakap.errors import (
     AuthenticationError,
     InvalidRequestError,
+    MaybeLandedError,
     NotFoundError,
     PreconditionFailedError,
     ScimError,
@@ -48,6 +52,17 @@ log = logging.getLogger(__name__)
 Json = dict[str, Any]
 T = TypeVar("T")
 SCIM_JSON = "application/scim+json"
+BULK_REQUEST = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
+BULK_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
+
+
+@dataclass(frozen=True, slots=True)
+class BulkLimits:
+    """What ``/ServiceProviderConfig`` announces for Bulk (RFC 7643 5): operations and bytes
+    one request may carry (``max_payload_size`` 0: not announced)."""
+
+    max_operations: int
+    max_payload_size: int
 
 
 class Secret:
@@ -210,6 +225,21 @@ class ScimClient:
         etag = self.service_provider_config().get("etag") or {}
         return bool(etag.get("supported"))
 
+    def bulk_limits(self) -> BulkLimits | None:
+        """The server's Bulk limits, or None when it does not announce Bulk (or has no
+        readable ``/ServiceProviderConfig``: then one request per change, as without Bulk)."""
+        try:
+            bulk = self.service_provider_config().get("bulk")
+        except (NotFoundError, InvalidRequestError):
+            return None
+        if not isinstance(bulk, dict) or bulk.get("supported") is not True:
+            return None
+        operations, payload = bulk.get("maxOperations"), bulk.get("maxPayloadSize")
+        if type(operations) is not int or operations < 1:
+            return None
+        size = payload if type(payload) is int and payload > 0 else 0
+        return BulkLimits(max_operations=operations, max_payload_size=size)
+
     # -- reading -----------------------------------------------------------------------------
 
     def get(self, endpoint: str, resource_id: str, *, attributes: str | None = None) -> Json:
@@ -368,6 +398,27 @@ class ScimClient:
         caller checks what an attempt that may have landed did."""
         response = self._request("POST", path, body={})
         return self._json(response) if response.content else None
+
+    def bulk(self, operations: list[Json], *, fail_on_errors: int | None = None) -> list[Json]:
+        """POST one Bulk request; the response's operations, in the order the server gives
+        them (an operation it did not get to, e.g. after ``failOnErrors``, is missing).
+
+        Raises :class:`MaybeLandedError` when the request may have reached the server without an
+        answer; a refused request (413 too large, 400, ...) raises as any other.
+        """
+        body: Json = {"schemas": [BULK_REQUEST], "Operations": operations}
+        if fail_on_errors is not None:
+            body["failOnErrors"] = fail_on_errors
+        try:
+            response = self._request("POST", "/Bulk", body=body, idempotent=False)
+        except _MaybeSent as exc:
+            raise MaybeLandedError(
+                f"POST /Bulk failed ({exc}) and may have reached the server", detail=str(exc)
+            ) from None
+        answer = self._json(response).get("Operations")
+        if not isinstance(answer, list):
+            raise InvalidRequestError("POST /Bulk: the response holds no Operations")
+        return [op for op in answer if isinstance(op, dict)]
 
     def delete(self, endpoint: str, resource_id: str, *, etag: str | None = None) -> None:
         """DELETE; a retried DELETE that finds the resource gone counts as done."""

@@ -50,5 +50,10 @@ class UnavailableError(ScimError):
     """The server kept failing (5xx, timeouts, dropped connections) after every retry."""
 
 
+class MaybeLandedError(UnavailableError):
+    """A request that changes things failed where it may have reached the server (a timeout, a
+    dropped connection, a 5xx): whether it landed is unknown until the state is read again."""
+
+
 class ConfigurationError(SpeakapError):
     """The connection settings are incomplete: no URL, no token, a bad speakap.yaml."""

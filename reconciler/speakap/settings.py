@@ -32,6 +32,7 @@ class ConnectionSettings:
     timeout: float = 30.0
     page_size: int = 1000
     fail_fast: int = 10  # apply stops after this many same failures in a row of one kind
+    bulk: bool = True  # SCIM Bulk when the server announces it
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     dialect: Dialect = field(default_factory=Dialect)
     network_name: str | None = None  # printed on invite sheets
@@ -71,6 +72,7 @@ class ConnectionSettings:
             timeout=float(doc.get("timeout", 30.0)),
             page_size=int(doc.get("page_size", 1000)),
             fail_fast=int(doc.get("fail_fast", 10)),
+            bulk=bool(doc.get("bulk", True)),
             retry=RetryPolicy(
                 attempts=int(retries.get("attempts", 6)),
                 base_delay=float(retries.get("base_delay", 0.5)),
@@ -142,4 +144,4 @@ def open_client(settings: ConnectionSettings) -> ScimClient:
 
 
 def open_backend(settings: ConnectionSettings) -> ScimBackend:
-    return ScimBackend(open_client(settings), settings.dialect)
+    return ScimBackend(open_client(settings), settings.dialect, use_bulk=settings.bulk)

@@ -120,6 +120,7 @@ def run_simulator(
     fault_rate: float = 0.0,
     fault_delay: float = 2.0,
     max_page_size: int = 1000,
+    bulk_max_operations: int = 0,
     settings: NetworkSettings | None = None,
     dialect: Dialect | None = None,
     save_interval: float = 0.5,
@@ -139,6 +140,7 @@ def run_simulator(
         fault_rate=fault_rate,
         fault_delay=fault_delay,
         max_page_size=max_page_size,
+        bulk_max_operations=bulk_max_operations,
     )
     server = SimulatorServer((host, port), net, token, knobs, seed=seed)
     stop = threading.Event()

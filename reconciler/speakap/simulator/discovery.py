@@ -208,12 +208,18 @@ def resource_types(dialect: Dialect) -> list[Json]:
     ]
 
 
-def service_provider_config(max_results: int) -> Json:
+def service_provider_config(max_results: int, *, bulk: tuple[int, int] = (0, 0)) -> Json:
+    """The ServiceProviderConfig; ``bulk``: (max operations, max payload bytes), 0 for none."""
+    operations, payload = bulk
     return {
         "schemas": [SPC_SCHEMA],
         "documentationUri": "https://github.com/speakap-sync",
         "patch": {"supported": True},
-        "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+        "bulk": {
+            "supported": operations > 0,
+            "maxOperations": max(0, operations),
+            "maxPayloadSize": payload if operations > 0 else 0,
+        },
         "filter": {"supported": True, "maxResults": max_results},
         "changePassword": {"supported": False},
         "sort": {"supported": False},

@@ -7,7 +7,8 @@ deleted user, knobs). Both need the bearer token.
 Knobs (:class:`Knobs`, changeable while running): latency per request, a rate limit answered
 with 429 + Retry-After, a fault rate (a 500 before the request is processed; or, after it is
 processed, a response delayed past the client's timeout or a dropped connection, the cases
-where a client cannot know whether its POST landed), and the maximum page size.
+where a client cannot know whether its POST landed), the maximum page size, and SCIM Bulk's
+limits (``bulk_max_operations`` 0: no Bulk; see ``simulator.bulk``).
 
 Hostile clients: a request is authenticated before its body is read (a refused one is answered
 at once and its connection closed, the body never read); a body larger than ``max_body_bytes``
@@ -33,6 +34,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from reconciler.speakap.dialect import ERROR_SCHEMA, LIST_SCHEMA, PATCH_SCHEMA
 from reconciler.speakap.simulator import discovery
+from reconciler.speakap.simulator.bulk import run_bulk
 from reconciler.speakap.simulator.store import Kind, Network, ScimProblem
 
 Json = dict[str, Any]
@@ -48,6 +50,8 @@ class Knobs:
     fault_delay: float = 2.0  # how long a "timeout" fault holds the response
     max_page_size: int = 1000
     faults: tuple[str, ...] = ("500", "timeout", "drop")
+    bulk_max_operations: int = 0  # SCIM Bulk: operations per request (0: no Bulk)
+    bulk_max_payload: int = 1_048_576  # SCIM Bulk: bytes per request
     max_body_bytes: int = 4 * 1024 * 1024  # larger request bodies are refused (413)
     idle_timeout: float = 30.0  # seconds a connection may send nothing before it is closed
 
@@ -269,6 +273,14 @@ class _Handler(BaseHTTPRequestHandler):
             if method != "GET":
                 raise ScimProblem(405, f"{method} is not allowed on /{head}")
             return 200, self._discovery(head, parts[1:]), {}
+        if head == "Bulk":
+            knobs = self.server.knobs
+            if method != "POST" or knobs.bulk_max_operations <= 0:
+                raise ScimProblem(501 if method == "POST" else 405, "Bulk is not supported")
+            answer = run_bulk(
+                network, _body(raw), len(raw), knobs.bulk_max_operations, knobs.bulk_max_payload
+            )
+            return 200, answer, {}
         if head == ".search" and method == "POST":
             return 200, self._list(("Users", "Groups"), _search_query(_body(raw))), {}
         if head == dialect.deleted_users_endpoint.strip("/"):
@@ -355,7 +367,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _discovery(self, head: str, rest: list[str]) -> Json:
         dialect = self.server.network.dialect
         if head == "ServiceProviderConfig":
-            return discovery.service_provider_config(self.server.knobs.max_page_size)
+            knobs = self.server.knobs
+            bulk = (knobs.bulk_max_operations, knobs.bulk_max_payload)
+            return discovery.service_provider_config(knobs.max_page_size, bulk=bulk)
         items = (
             discovery.schemas(dialect) if head == "Schemas" else discovery.resource_types(dialect)
         )

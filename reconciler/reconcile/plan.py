@@ -27,8 +27,9 @@ Pure: desired state, live snapshot and last-applied desired state in, a ``Plan``
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -615,8 +616,7 @@ def _adopt_reason(user: LiveUser, eid: str) -> str:
     return "first run: the only live user with this email or login"
 
 
-def _raw_profile(item: Person | LiveUser) -> tuple[str | None, ...]:
-    return tuple(getattr(item, name) for name in PROFILE_FIELDS)
+_raw_profile: Callable[[Person | LiveUser], tuple[str | None, ...]] = attrgetter(*PROFILE_FIELDS)
 
 
 def _norm(value: str | None) -> str | None:

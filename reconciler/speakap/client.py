@@ -227,10 +227,14 @@ class ScimClient:
 
     def bulk_limits(self) -> BulkLimits | None:
         """The server's Bulk limits, or None when it does not announce Bulk (or has no
-        readable ``/ServiceProviderConfig``: then one request per change, as without Bulk)."""
+        readable ``/ServiceProviderConfig``: then one request per change, as without Bulk; a
+        refused token still stops the run)."""
         try:
             bulk = self.service_provider_config().get("bulk")
-        except (NotFoundError, InvalidRequestError):
+        except AuthenticationError:
+            raise
+        except ScimError as err:
+            log.info("no Bulk: /ServiceProviderConfig could not be read (%s)", err)
             return None
         if not isinstance(bulk, dict) or bulk.get("supported") is not True:
             return None

@@ -34,9 +34,10 @@ def action_lists(draw: st.DrawFn) -> list[Action]:
 
 
 def offline_backend(batch_size: int) -> ScimBackend:
-    """A backend whose batching is inspected without a server (no request is made)."""
+    """A backend whose batching is inspected without a server (no request is made: without
+    Bulk, there is nothing to discover)."""
     client = ScimClient("http://127.0.0.1:9/scim/v2", Secret("unused"))
-    return ScimBackend(client, Dialect(batch_size=batch_size))
+    return ScimBackend(client, Dialect(batch_size=batch_size), use_bulk=False)
 
 
 @settings(deadline=None)  # each example opens an httpx client: slow on a loaded machine

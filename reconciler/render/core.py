@@ -42,7 +42,7 @@ from typing import NamedTuple
 
 from reconciler.desired.config import UNIT_TARGETS, Config
 from reconciler.model import DesiredState, InviteChannel, OrgKind, Person, Policy
-from reconciler.render.normalize import Row, collapse, normalize_row
+from reconciler.render.normalize import Row, employee_id_of, normalize_row
 from reconciler.render.report import Issue, IssueKind, Merge, Report
 from reconciler.render.rules import Mapped, apply_rules
 from reconciler.render.sources.base import RawRow
@@ -237,13 +237,13 @@ def render_part(
     people, for the ids whose previous person it is sure of."""
     acc = _Acc([], [], [], [], set(), Counter())
     by_id: dict[str, list[RawRow]] = {}
-    id_header = config.source.field_columns()["employee_id"]
+    employee_id_of_row = employee_id_of(config.source)
     count = 0
     for raw in rows:
         count += 1
         if raw.hides_rows:
             acc.broken.append(raw.line)
-        employee_id = collapse(raw.values.get(id_header))
+        employee_id = employee_id_of_row(raw)
         if employee_id is None:
             row = _prepare_one(raw, config, today, serial_dates).row
             acc.issues.append(Issue("rejected", row.line, None, "; ".join(row.errors)))

@@ -15,7 +15,7 @@ never used for SMS.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -208,6 +208,20 @@ def split_infix(family_name: str) -> tuple[str | None, str]:
         if infix in TUSSENVOEGSELS and rest.lower().replace("’", "'") not in TUSSENVOEGSELS:
             return infix, rest
     return None, family_name
+
+
+def employee_id_of(source: SourceConfig) -> Callable[[RawRow], str | None]:
+    """The employee id ``normalize_row`` gives a row, read without normalising the rest."""
+    broken_header = source.columns["employee_id"]
+    header = source.field_columns()["employee_id"]
+
+    def read(raw: RawRow) -> str | None:
+        if raw.hides_rows:
+            return collapse(raw.values.get(broken_header))
+        text = raw.values.get(header)
+        return None if text is not None and len(text) > MAX_FIELD_CHARS else collapse(text)
+
+    return read
 
 
 def normalize_row(raw: RawRow, source: SourceConfig, *, serial_dates: bool = False) -> Row:

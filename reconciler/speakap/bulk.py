@@ -32,7 +32,8 @@ class BulkOp:
     size: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
-        self.size = len(json.dumps(self.body(), separators=(",", ":"))) + 1
+        # as the client sends it (json.dumps' default separators, ASCII), with the ", " after it
+        self.size = len(json.dumps(self.body())) + 2
 
     def body(self) -> Json:
         op: Json = {"method": self.method, "path": self.path, "bulkId": self.bulk_id}

@@ -169,6 +169,19 @@ def test_creates_and_joins_travel_in_bulk_requests_within_max_operations(
     assert {r.created_id for r in results if r.created_id} == set(bulk_simulator.network.users)
 
 
+def test_bulk_requests_stay_within_the_announced_payload_size(
+    bulk_simulator: SimulatorHandle,
+) -> None:
+    bulk_simulator.knobs.bulk_max_payload = 6_000  # about a dozen creates per request
+    staff = [person(n) for n in range(40)]
+    backend = backend_of(bulk_simulator)
+    results = run(backend, creates(staff), staff)
+    backend.close()
+    assert all(r.ok and r.detail.startswith("Bulk") for r in results)  # none refused (413)
+    assert bulk_simulator.counters.by_path.get("/Bulk", 0) >= 4
+    assert bulk_simulator.counters.by_path.get("/Users", 0) == 0  # nothing went alone
+
+
 def test_a_failed_operation_is_retried_alone_and_the_others_are_done(
     bulk_simulator: SimulatorHandle,
 ) -> None:

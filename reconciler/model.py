@@ -56,6 +56,8 @@ class Person:
     ``memberships`` is the complete, sorted set of org-unit keys the sync manages for this
     person: primary business unit, department, local department, groups and the units of extra
     contracts. ``rules`` names the mapping rules that fired, in order (for ``explain``).
+    ``out_of_scope`` names the ``skip`` rule that took a suspended person out of scope (their
+    HR rows are there, the sync no longer covers them); None for everyone else.
     """
 
     employee_id: str
@@ -79,6 +81,7 @@ class Person:
     # desired/contacts.py) instead of ``email`` and ``phone``; plan resolves them to values.
     email_ref: str | None = None
     phone_ref: str | None = None
+    out_of_scope: str | None = None
 
     def profile(self) -> dict[str, str | None]:
         """The attributes that the reconciler compares with the live user."""
@@ -280,8 +283,9 @@ ACTION_KINDS: tuple[ActionKind, ...] = get_args(ActionKind)
 OFFBOARD_KINDS: tuple[ActionKind, ...] = ("suspend_user", "delete_user", "anonymize_user")
 # Why an action exists: ``hr`` the HR export changed; ``rules`` the mapping rules or org units
 # changed; ``policy`` the network policy decided (grace period over); ``drift`` Speakap was
-# changed by hand (a membership removed, a field edited, an account suspended or deleted).
-ActionCause = Literal["hr", "rules", "policy", "drift"]
+# changed by hand (a membership removed, a field edited, an account suspended or deleted);
+# ``scope`` a ``skip`` rule took the person out of the sync's scope (offboarded like a leaver).
+ActionCause = Literal["hr", "rules", "policy", "drift", "scope"]
 ACTION_CAUSES: tuple[ActionCause, ...] = get_args(ActionCause)
 
 

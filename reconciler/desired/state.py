@@ -69,6 +69,7 @@ FIELD_ORDER = (
     "invite_channel",
     "status",
     "suspended_on",
+    "out_of_scope",
     "start_date",
     "end_date",
     "rules",
@@ -297,6 +298,7 @@ def _parse_canonical(text: str) -> list[dict[str, Any]]:
 
 
 _FIELDS = frozenset(FIELD_ORDER)
+_TEXT_FIELDS = (*_STRING_FIELDS, "out_of_scope")
 _STATUSES = ("active", "suspended")
 
 
@@ -305,7 +307,7 @@ def _person(raw: dict[str, Any]) -> Person:
     if not raw.keys() <= _FIELDS:
         raise _NotCanonical
     try:
-        "".join([raw.get(k, "") for k in _STRING_FIELDS])  # TypeError unless all are text
+        "".join([raw.get(k, "") for k in _TEXT_FIELDS])  # TypeError unless all are text
         for name in _LIST_FIELDS:
             items = raw.get(name)
             if items is not None:
@@ -513,7 +515,8 @@ def check_state(state: DesiredState) -> list[StateError]:
     """Reference and consistency problems of a desired state (empty when it is sound).
 
     Every membership, business unit and department names a declared unit of the right kind;
-    statuses agree with ``suspended_on``; the invite channel reaches the person and is allowed.
+    statuses agree with ``suspended_on`` (and ``out_of_scope``); the invite channel reaches the
+    person and is allowed.
     """
     units = state.org_units_by_key()
     problems: list[StateError] = []
@@ -541,6 +544,8 @@ def check_state(state: DesiredState) -> list[StateError]:
             add("memberships are not sorted and unique", person, "memberships")
         if (person.status == "suspended") != (person.suspended_on is not None):
             add(f"status {person.status!r} does not agree with suspended_on", person, "status")
+        if person.out_of_scope is not None and person.status != "suspended":
+            add("out_of_scope is only for a suspended person", person, "out_of_scope")
         if person.phone is not None and not _E164.match(person.phone):
             add(f"phone {person.phone!r} is not in E.164 form", person, "phone")
         if person.email is not None and (

@@ -17,7 +17,8 @@ Pure: desired state, live snapshot and last-applied desired state in, a ``Plan``
 - Every action carries a cause. What desired changed since the last apply is ``hr`` (or
   ``rules`` when the rules or org units changed and the person's own HR fields did not); what
   live lost or changed while desired and last-applied agree is ``drift`` (Speakap changed by
-  hand); deletion after the grace period is ``policy``. Without last-applied nothing is drift.
+  hand); the suspension of a person a ``skip`` rule took out of scope is ``scope``; deletion
+  after the grace period is ``policy``. Without last-applied nothing is drift.
 - A managed account deleted by hand (in last-applied, gone from live) is drift: recovered when
   the server keeps it recoverable (``LiveSnapshot.deleted``), with the memberships it goes
   back to; else created anew when ``policy.recreate_deleted`` (a new invite goes out), else
@@ -359,6 +360,8 @@ class _Planner:
                 user_id=user.id,
                 reason="suspended by hand in Speakap: reactivated"
                 if was_active
+                else "back in scope"
+                if last is not None and last.out_of_scope
                 else "back in the HR export",
                 before={"active": False},
                 after={"active": True},
@@ -366,15 +369,14 @@ class _Planner:
             )
         elif person.status == "suspended" and user.active:
             drift = was_active is False
+            cause: ActionCause = "drift" if drift else "scope" if person.out_of_scope else "hr"
             self._offboard(
                 "suspend_user",
                 eid,
                 user,
                 person,
-                reason="reactivated by hand in Speakap: suspended again"
-                if drift
-                else _left(person),
-                cause="drift" if drift else "hr",
+                reason=_suspend_reason(cause, person),
+                cause=cause,
             )
 
     def _plan_missing(self, person: Person) -> None:
@@ -512,9 +514,8 @@ class _Planner:
             )
             return
         kind: ActionKind = "anonymize_user" if anonymize else "delete_user"
-        self._offboard(
-            kind, eid, user, last, reason="left the HR export, grace period over", cause="policy"
-        )
+        left = "out of scope" if last is not None and last.out_of_scope else "left the HR export"
+        self._offboard(kind, eid, user, last, reason=f"{left}, grace period over", cause="policy")
 
     def _offboard(
         self,
@@ -608,6 +609,14 @@ def _org_unit_changes(unit: OrgUnit, group: LiveGroup) -> tuple[dict[str, Any], 
     if unit.visibility is not None and unit.visibility != group.visibility:
         before["visibility"], after["visibility"] = group.visibility, unit.visibility
     return before, after
+
+
+def _suspend_reason(cause: ActionCause, person: Person) -> str:
+    if cause == "drift":
+        return "reactivated by hand in Speakap: suspended again"
+    if cause == "scope":
+        return f"out of scope (rule {person.out_of_scope}), suspended for the grace period"
+    return _left(person)
 
 
 def _adopt_reason(user: LiveUser, eid: str) -> str:

@@ -23,7 +23,10 @@ Lifecycle:
   rejected, with a reason that says so;
 - a record that may hide the rows after it (``RawRow.hides_rows``: a CSV quote never closed)
   holds every leaver: while the export is broken, a person absent from it is kept as they
-  were (``held``), neither suspended nor dropped.
+  were (``held``), neither suspended nor dropped;
+- a row a ``skip`` rule fires on is out of scope, whatever its dates or data: never rendered,
+  rejected or quarantined. A person all of whose rows are out of scope is listed as such; one
+  who was rendered before is offboarded like a leaver (``out_of_scope`` names the rule).
 
 Incremental: ``render_part`` may be told what a cache ``Known`` of previous people: the
 fingerprint of the one clean row each was rendered from. The same row on a day inside its
@@ -43,19 +46,20 @@ from typing import NamedTuple
 from reconciler.desired.config import UNIT_TARGETS, Config
 from reconciler.model import DesiredState, InviteChannel, OrgKind, Person, Policy
 from reconciler.render.normalize import Row, employee_id_of, normalize_row
-from reconciler.render.report import Issue, IssueKind, Merge, Report
-from reconciler.render.rules import Mapped, apply_rules
+from reconciler.render.report import Issue, IssueKind, Merge, Report, Scoped
+from reconciler.render.rules import Mapped, apply_rules, skipping_rule
 from reconciler.render.sources.base import RawRow
 
 
 @dataclass(frozen=True, slots=True)
 class _Contract:
-    """One HR row, normalised, classified (active, future, ended, error) and mapped by the
-    rules (active rows only)."""
+    """One HR row, normalised, classified (scope, active, future, ended, error) and mapped by
+    the rules (active rows only). ``skip``: the rule that took a row out of scope."""
 
     row: Row
     state: str
     mapped: Mapped | None
+    skip: str | None = None
 
 
 @dataclass(slots=True)
@@ -72,6 +76,7 @@ class _Acc:
     names: dict[str, str] = field(default_factory=dict)  # display names of the ids listed
     ended_on: dict[str, date] = field(default_factory=dict)  # known people whose contract ended
     back_after: dict[str, int] = field(default_factory=dict)  # reactivated: days suspended
+    scoped: list[Scoped] = field(default_factory=list)
 
     def merge(self, other: _Acc) -> None:
         self.broken += other.broken
@@ -84,6 +89,7 @@ class _Acc:
         self.ended += other.ended
         self.fired |= other.fired
         self.unmapped.update(other.unmapped)
+        self.scoped += other.scoped
 
 
 class Known(NamedTuple):
@@ -171,6 +177,9 @@ def classify(row: Row, today: date) -> str:
 
 def _prepare_one(raw: RawRow, config: Config, today: date, serial_dates: bool) -> _Contract:
     row = normalize_row(raw, config.source, serial_dates=serial_dates)
+    skip = skipping_rule(row.fields, config)
+    if skip is not None:
+        return _Contract(row, "scope", None, skip.name)
     state = classify(row, today)
     mapped = apply_rules(row.fields, config) if state == "active" else None
     return _Contract(row, state, mapped)
@@ -245,7 +254,14 @@ def render_part(
             acc.broken.append(raw.line)
         employee_id = employee_id_of_row(raw)
         if employee_id is None:
-            row = _prepare_one(raw, config, today, serial_dates).row
+            contract = _prepare_one(raw, config, today, serial_dates)
+            row = contract.row
+            if contract.skip is not None:
+                acc.fired.add(contract.skip)
+                acc.scoped.append(Scoped(None, row.line, contract.skip))
+                if _row_name(row):
+                    acc.names[f"line {row.line}"] = _row_name(row)
+                continue
             acc.issues.append(Issue("rejected", row.line, None, "; ".join(row.errors)))
             if _row_name(row):
                 acc.names[f"line {row.line}"] = _row_name(row)
@@ -313,6 +329,14 @@ def _person(
     acc: _Acc,
 ) -> Person | None:
     """The person these rows describe; None when not rendered (or left to _offboard)."""
+    acc.fired.update(c.skip for c in contracts if c.skip is not None)
+    in_scope = [c for c in contracts if c.state != "scope"]
+    if not in_scope:
+        first = contracts[0]
+        acc.scoped.append(Scoped(employee_id, first.row.line, str(first.skip)))
+        acc.names[employee_id] = old.display_name if old else _row_name(first.row)
+        return None  # offboarded by offboard() when they were rendered before
+    contracts = in_scope
     errors: list[tuple[int, str]] = []
     active: list[_Contract] = []
     future: list[Row] = []
@@ -470,6 +494,9 @@ def offboard(
     ones; while the export is ``broken`` (lines of records that may hide rows, anywhere in it)
     keep everyone absent as they were.
 
+    A person out of scope (in ``part.acc.scoped``) leaves like any leaver; their suspension
+    names the skip rule.
+
     A suspended person with a future contract (rehired, starting later) is kept suspended until
     the start date even past the grace period: dropping them would delete or anonymize the
     account only to create a new one on the start date.
@@ -477,6 +504,7 @@ def offboard(
     people = part.people
     unchanged = set(part.unchanged)
     waiting = {employee_id for employee_id, _ in part.acc.prehires}
+    scoped = {s.employee_id: s.rule for s in part.acc.scoped if s.employee_id is not None}
     for employee_id in before:  # only the absent are looked at (and parsed)
         if employee_id in people or employee_id in unchanged:
             continue
@@ -495,7 +523,10 @@ def offboard(
             part.held.append(employee_id)
         elif old.status == "active":
             end = part.acc.ended_on.get(employee_id, old.end_date)
-            people[employee_id] = replace(old, status="suspended", suspended_on=today, end_date=end)
+            rule = scoped.get(employee_id)
+            people[employee_id] = replace(
+                old, status="suspended", suspended_on=today, end_date=end, out_of_scope=rule
+            )
             part.leavers.append(employee_id)
         else:
             part.dropped.append(employee_id)
@@ -537,6 +568,7 @@ def build_report(tallies: Sequence[Tally], config: Config, today: date, source: 
         dropped=tuple(sorted(lists["dropped"])),
         prehires=tuple(sorted(acc.prehires)),
         ended=tuple(sorted(acc.ended)),
+        out_of_scope=tuple(sorted(acc.scoped, key=lambda s: (s.line, s.employee_id or ""))),
         protected_kept=tuple(sorted(lists["kept"])),
         held=tuple(sorted(lists["held"])),
         issues=tuple(

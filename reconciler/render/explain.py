@@ -73,6 +73,10 @@ def describe_person(person: Person, config: Config, state: DesiredState) -> str:
     if person.suspended_on is not None:
         status += f" since {person.suspended_on.isoformat()}"
     lines.append(f"  status: {status}")
+    if person.out_of_scope is not None:
+        rule = rules.get(person.out_of_scope)
+        where = _where(rule.line) if rule is not None else "no longer in rules.yaml"
+        lines.append(f"  out of scope: skip rule {person.out_of_scope} ({where})")
     for name in ("email", "phone", "job_title", "language", "invite_channel"):
         value = getattr(person, name)
         if value is not None:
@@ -149,10 +153,16 @@ def verdict(employee_id: str, part: Part, person: Person | None) -> str:
                 if i.kind == kind and i.employee_id == employee_id
             ]
             return f"{said}\n  why: " + "\n  why: ".join(why)
+    scoped = next((s for s in acc.scoped if s.employee_id == employee_id), None)
     if employee_id in part.leavers:
         ended = acc.ended_on.get(employee_id)
         left = f"contract ended on {ended.isoformat()}" if ended else "left the HR export"
+        if scoped is not None:
+            left = f"out of scope: skip rule {scoped.rule}"
         return f"a leaver: suspended today ({left})"
+    if scoped is not None:
+        kept = " (still suspended, in the grace period)" if rendered is not None else ""
+        return f"out of scope: skip rule {scoped.rule}, not rendered{kept}"
     if starts and (rendered is None or rendered.status == "suspended"):
         return f"a pre-hire: starts {min(starts).isoformat()}, rendered from that day"
     if employee_id in acc.ended:

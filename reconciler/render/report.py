@@ -2,7 +2,8 @@
 
 ``Report`` is a plain value that render returns; ``write_report`` turns it into three files
 in a directory: ``report.md`` (a summary for people), ``report.csv`` (one line per rejected,
-quarantined or warned row, for a spreadsheet) and ``report.json`` (everything, for tools).
+quarantined, warned or out-of-scope row, for a spreadsheet) and ``report.json`` (everything,
+for tools).
 """
 
 from __future__ import annotations
@@ -33,6 +34,16 @@ class Issue:
 
 
 @dataclass(frozen=True, slots=True)
+class Scoped:
+    """A person (or an id-less row) out of scope: a ``skip`` rule fired on every row of theirs.
+    ``line`` is their first row's."""
+
+    employee_id: str | None
+    line: int
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
 class Merge:
     """Several contracts of one employee id merged into one person."""
 
@@ -56,6 +67,7 @@ class Report:
     dropped: tuple[str, ...] = ()  # past the grace period: removed from desired state
     prehires: tuple[tuple[str, date], ...] = ()
     ended: tuple[str, ...] = ()  # in the export with a past end date, never rendered
+    out_of_scope: tuple[Scoped, ...] = ()  # not rendered: a skip rule fired on all their rows
     protected_kept: tuple[str, ...] = ()
     held: tuple[str, ...] = ()  # absent while the export is broken: kept, not suspended
     issues: tuple[Issue, ...] = ()
@@ -88,6 +100,7 @@ class Report:
             "prehires": len(self.prehires),
             "ended": len(self.ended),
             "held": len(self.held),
+            "out_of_scope": len(self.out_of_scope),
             "rejected": _people(self.issues_of("rejected")),
             "quarantined": _people(self.issues_of("quarantined")),
             "warnings": len(self.issues_of("warning")),
@@ -102,11 +115,13 @@ class Report:
             f"{c['suspended']} suspended): {_n(c['hires'], 'hire')}, "
             f"{c['reactivated']} reactivated, {c['updated']} updated, "
             f"{_n(c['leavers'], 'leaver')}, {c['dropped']} dropped, "
-            f"{_n(c['prehires'], 'pre-hire')}; {c['rejected']} rejected, "
+            f"{_n(c['prehires'], 'pre-hire')}, {c['out_of_scope']} out of scope; "
+            f"{c['rejected']} rejected, "
             f"{c['quarantined']} quarantined, {_n(c['warnings'], 'warning')}"
         )
 
     def to_json(self) -> dict[str, Any]:
+        suspended = set(self.suspended)
         return {
             "today": self.today.isoformat(),
             "source": self.source,
@@ -119,6 +134,15 @@ class Report:
             "dropped": list(self.dropped),
             "prehires": [{"employee_id": e, "start_date": d.isoformat()} for e, d in self.prehires],
             "ended": list(self.ended),
+            "out_of_scope": [
+                {
+                    "employee_id": s.employee_id,
+                    "line": s.line,
+                    "rule": s.rule,
+                    "suspended": s.employee_id in suspended,
+                }
+                for s in self.out_of_scope
+            ],
             "protected_kept": list(self.protected_kept),
             "held": list(self.held),
             "issues": [
@@ -195,6 +219,9 @@ def report_csv(report: Report) -> str:
         writer.writerow(
             [issue.kind, issue.line or "", _cell(issue.employee_id or ""), _cell(issue.reason)]
         )
+    for scoped in report.out_of_scope:
+        reason = f"rule {scoped.rule} skips this row"
+        writer.writerow(["out_of_scope", scoped.line, _cell(scoped.employee_id or ""), reason])
     return out.getvalue()
 
 
@@ -217,6 +244,7 @@ COUNT_LABELS: Mapping[str, str] = {
     "prehires": "Pre-hires (start later)",
     "ended": "Contract ended before their first render",
     "held": "Held (absent from a broken export)",
+    "out_of_scope": "Out of scope (a skip rule, not rendered)",
     "rejected": "Rejected (people not rendered)",
     "quarantined": "Quarantined (people kept as they were)",
     "warnings": "Warnings",
@@ -295,6 +323,8 @@ def report_markdown(report: Report) -> str:
         lines += [f"## Leavers, suspended today: {_n(len(report.leavers), 'person', 'people')}"]
         said = [f"{_md(report.who(e))}: {_left(report, e)}" for e in report.leavers]
         lines += ["", *_listed(said), ""]
+    if report.out_of_scope:
+        lines += _out_of_scope(report)
     if report.prehires:
         lines += [f"## Pre-hires: {_n(len(report.prehires), 'person', 'people')}", ""]
         said = [f"{_md(report.who(e))} starts {d.isoformat()}" for e, d in report.prehires]
@@ -362,6 +392,33 @@ def _issue_table(report: Report, issues: tuple[Issue, ...]) -> list[str]:
         for i in issues
     ]
     return [*rows, ""]
+
+
+def _out_of_scope(report: Report) -> list[str]:
+    """The out-of-scope section: how many each skip rule left out, then who (first row, rule),
+    those still in Speakap (suspended, waiting for the grace period) marked."""
+    scoped = report.out_of_scope
+    per_rule: dict[str, int] = {}
+    for item in scoped:
+        per_rule[item.rule] = per_rule.get(item.rule, 0) + 1
+    rules = ", ".join(f"`{rule}` {n:,}" for rule, n in sorted(per_rule.items()))
+    lines = [
+        f"## Out of scope: {_n(len(scoped), 'person', 'people')}",
+        "",
+        f"Rows a `skip` rule leaves out: not rendered, not rejected. By rule: {rules}.",
+        "",
+        "| line | employee | rule | in Speakap |",
+        "| ---: | --- | --- | --- |",
+    ]
+    suspended = set(report.suspended)
+    lines += [
+        f"| {s.line} | {_md(report.who(s.employee_id, s.line))} | {s.rule} | "
+        f"{'suspended (grace period)' if s.employee_id in suspended else ''} |"
+        for s in scoped[:_LIMIT]
+    ]
+    if len(scoped) > _LIMIT:
+        lines.append(f"| | … and {len(scoped) - _LIMIT:,} more in report.csv | | |")
+    return [*lines, ""]
 
 
 def write_report(report: Report, directory: Path) -> list[Path]:

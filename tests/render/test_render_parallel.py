@@ -61,3 +61,19 @@ def test_a_person_moved_to_another_shard_by_hand_is_still_found(tmp_path: Path) 
         export, reference, DAY2, workers=1
     )
     assert files(state) == files(reference)
+
+
+def test_out_of_scope_rows_and_their_leavers_are_the_same_in_processes(tmp_path: Path) -> None:
+    serial, parallel = fresh(tmp_path, "serial"), fresh(tmp_path, "parallel")
+    day1, day2 = sample_path("hr-export-day1.csv"), sample_path("hr-export-day2.csv")
+    skip = "  - name: store-s002-out\n    when: {field: business_unit_code, equals: S002}\n"
+    for state in (serial, parallel):
+        render_to_disk(day1, state, DAY1, workers=1)
+        rules = state / "rules.yaml"
+        text = rules.read_text(encoding="utf-8")
+        rules.write_text(text.replace("rules:\n", f"rules:\n{skip}    skip: true\n", 1))
+    one = render_to_disk(day2, serial, DAY2, workers=1)
+    two = render_to_disk(day2, parallel, DAY2, workers=2)
+    assert two == one
+    assert files(parallel) == files(serial)
+    assert one.out_of_scope and set(one.leavers) & {s.employee_id for s in one.out_of_scope}

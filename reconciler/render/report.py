@@ -108,15 +108,16 @@ class Report:
         }
 
     def summary(self) -> str:
-        """One line for the terminal, in singular or plural as the counts ask."""
+        """One line for the terminal, in singular or plural as the counts ask (people out of
+        scope only when there are some)."""
         c = self.counts()
+        scope = f", {c['out_of_scope']} out of scope" if c["out_of_scope"] else ""
         return (
             f"{_n(c['people'], 'person', 'people')} ({c['active']} active, "
             f"{c['suspended']} suspended): {_n(c['hires'], 'hire')}, "
             f"{c['reactivated']} reactivated, {c['updated']} updated, "
             f"{_n(c['leavers'], 'leaver')}, {c['dropped']} dropped, "
-            f"{_n(c['prehires'], 'pre-hire')}, {c['out_of_scope']} out of scope; "
-            f"{c['rejected']} rejected, "
+            f"{_n(c['prehires'], 'pre-hire')}{scope}; {c['rejected']} rejected, "
             f"{c['quarantined']} quarantined, {_n(c['warnings'], 'warning')}"
         )
 

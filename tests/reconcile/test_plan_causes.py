@@ -170,7 +170,7 @@ def test_plan_json_carries_each_cause_and_the_count_per_cause(tmp_path: Path) ->
     plan = compute_plan(after, snapshot, state)
     data = plan_to_json(plan)
     assert validate_json(data) == []
-    assert data["causes"] == {"hr": 3, "rules": 0, "policy": 0, "drift": 1}
+    assert data["causes"] == {"hr": 3, "rules": 0, "policy": 0, "drift": 1, "scope": 0}
     assert list(data["causes"]) == list(ACTION_CAUSES)
     row = next(r for r in data["actions"] if r["id"] == "add_membership:E1:sales")
     assert row["cause"] == "drift"

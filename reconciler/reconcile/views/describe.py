@@ -80,6 +80,7 @@ CAUSE_LABELS = {
     "rules": "mapping rules",
     "policy": "policy",
     "drift": "drift (changed by hand in Speakap)",
+    "scope": "out of scope (a skip rule)",
 }
 
 

@@ -12,7 +12,7 @@ Identity:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 from operator import attrgetter
@@ -353,3 +353,8 @@ class ActionResult:
     kind: ActionKind = field(kw_only=True)
     employee_id: str | None = field(default=None, kw_only=True)
     login: str | None = field(default=None, kw_only=True)
+
+
+# Progress of long work, as a use case reports it: (task, done, total or None while unknown);
+# ``done == total`` ends the task. Called from any thread; the CLI draws it.
+Progress = Callable[[str, int, int | None], None]

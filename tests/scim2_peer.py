@@ -22,15 +22,19 @@ EXTENSION_FILES = Path(__file__).parent / "speakap" / "scim2_server"
 
 
 @contextmanager
-def scim2_server(token: str) -> Iterator[str]:
-    """Start scim2-server with dynamic tenants and bearer auth; yield its root URL."""
+def scim2_server(token: str, *, extensions: bool = True) -> Iterator[str]:
+    """Start scim2-server with dynamic tenants and bearer auth; yield its root URL. Without
+    ``extensions`` it serves only its default RFC 7643 schemas (no Speakap extensions)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    command = [
-        str(Path(sys.executable).with_name("scim2-server")),
+    declared = [
         "--schema", str(EXTENSION_FILES / "schemas.json"),
         "--resource-type", str(EXTENSION_FILES / "resource-types.json"),
+    ]  # fmt: skip
+    command = [
+        str(Path(sys.executable).with_name("scim2-server")),
+        *(declared if extensions else []),
         "--bearer-token", token,
         "--dynamic-tenants",
         "--port", str(port),

@@ -320,3 +320,17 @@ def test_every_key_of_the_hand_written_files_is_documented() -> None:
         "keys the schemas accept but docs/configuration.md and docs/speakap-dialect.md never "
         "name: " + ", ".join(missing)
     )
+
+
+def test_the_dialect_keys_agree_in_the_code_the_schema_and_the_dialect_page() -> None:
+    from dataclasses import fields
+
+    from reconciler.speakap.dialect import Dialect
+
+    in_code = {f.name for f in fields(Dialect)}
+    in_schema = set(_schema("speakap")["properties"]["dialect"]["properties"])
+    text = (DOCS / "speakap-dialect.md").read_text(encoding="utf-8")
+    section = text.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    in_docs = {span for span in _code_spans(section) if re.fullmatch(r"[a-z_]+", span)}
+    assert in_code == in_schema, f"code vs schema: {sorted(in_code ^ in_schema)}"
+    assert in_schema <= in_docs, f"not in the Settings list: {sorted(in_schema - in_docs)}"

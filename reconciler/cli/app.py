@@ -8,6 +8,7 @@ from importlib import metadata
 
 import typer
 
+from reconciler.cli.progress import warnings_to
 from reconciler.errors import EXIT_ERROR, SyncError, env_secrets, redact
 
 app = typer.Typer(
@@ -58,7 +59,8 @@ def _global_options(
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (used by tests)."""
     try:
-        result = app(args=argv, standalone_mode=False, prog_name="speakap-sync")
+        with warnings_to(_warning_line):  # retries, 429 waits, a fail-fast stop
+            result = app(args=argv, standalone_mode=False, prog_name="speakap-sync")
     except SyncError as err:
         if Settings.debug:
             raise
@@ -82,3 +84,7 @@ def run(argv: list[str] | None = None) -> int:
         typer.echo("interrupted", err=True)
         return 130
     return result if isinstance(result, int) else 0
+
+
+def _warning_line(line: str) -> None:
+    typer.echo(line, err=True)

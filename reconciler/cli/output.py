@@ -1,16 +1,12 @@
-"""What ``plan`` and ``apply`` print: the plan view, a progress bar per phase, the summary."""
+"""What ``plan`` and ``apply`` print: the plan view and the summary (progress: cli/progress)."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from reconciler.desired.last_applied import LAST_APPLIED_REF
 from reconciler.reconcile import views
@@ -19,46 +15,6 @@ from reconciler.reconcile.run import ApplyOutcome, PlanOutcome
 
 def show_plan(planned: PlanOutcome, console: Console, *, show_pii: bool = False) -> None:
     views.print_plan(planned.plan, console, show_pii=show_pii, names=planned.names)
-
-
-class ProgressBars:
-    """One bar per apply phase, drawn from the first report on (a run with nothing to do, or
-    one stopped at its prompt, draws none)."""
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self._progress: Progress | None = None
-        self._tasks: dict[str, Any] = {}
-
-    def __call__(self, phase: str, finished: int, total: int) -> None:
-        if self._progress is None:
-            columns = (
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-            )
-            self._progress = Progress(*columns, console=self.console, transient=False)
-            self._progress.start()
-        if phase not in self._tasks:
-            self._tasks[phase] = self._progress.add_task(phase, total=total)
-        self._progress.update(self._tasks[phase], completed=finished)
-
-    def stop(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-
-
-@contextmanager
-def progress_bars(console: Console, *, quiet: bool) -> Iterator[ProgressBars | None]:
-    if quiet:
-        yield None
-        return
-    bars = ProgressBars(console)
-    try:
-        yield bars
-    finally:
-        bars.stop()
 
 
 def show_summary(outcome: ApplyOutcome, *, as_json: bool) -> None:

@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 
 from reconciler.cli.app import app
-from reconciler.cli.output import progress_bars, show_plan, show_summary
+from reconciler.cli.output import show_plan, show_summary
+from reconciler.cli.progress import progress_report
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, SyncError
 from reconciler.gitops import notify
 from reconciler.gitops.github import run_url_from_env
@@ -47,7 +48,8 @@ def plan(
         request = PlanRequest(
             state_dir, out, allow_mass_changes, show_pii, run_url_from_env(), contacts
         )
-        planned = run.plan(request)
+        with progress_report(err) as report:
+            planned = run.plan(request, progress=report)
         show_plan(planned, Console(), show_pii=show_pii)
         *first, last = map(str, planned.written)
         written = f"{', '.join(first)} and {last}" if first else last
@@ -77,12 +79,12 @@ def apply(
     err = Console(stderr=True)
     with (
         notify.watching(state_dir, "apply", _echo(err)) as watch,
-        progress_bars(err, quiet=output == "json") as bars,
+        progress_report(err, quiet=output == "json") as report,
     ):
         outcome = run.apply(
             ApplyRequest(state_dir, out, plan_file, contacts),
             confirm=_asker(err, auto_approve),
-            progress=bars,
+            progress=report,
             notify=_echo(err),
         )
     show_summary(outcome, as_json=output == "json")
@@ -94,7 +96,7 @@ def apply(
 
 
 def _echo(err: Console) -> Callable[[str], None]:
-    return lambda line: err.print(line, highlight=False)
+    return lambda line: err.print(line, highlight=False, soft_wrap=True)
 
 
 def _asker(err: Console, auto_approve: bool) -> Callable[[PlanOutcome], bool]:

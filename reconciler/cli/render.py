@@ -7,11 +7,12 @@ from datetime import date
 from pathlib import Path
 
 import typer
+from rich.console import Console
 
 from reconciler.cli.app import app
-from reconciler.desired.config import load_config
+from reconciler.cli.progress import progress_report
 from reconciler.desired.documents import load_schema, schema_names
-from reconciler.desired.state import check_state, read_state
+from reconciler.desired.validation import validate_dir
 from reconciler.errors import ConfigError, InputError, StateError, SyncError
 from reconciler.reconcile import invites
 from reconciler.render.explain import explain
@@ -51,14 +52,16 @@ def render_command(
     ),
 ) -> None:
     """Render an HR export into desired-state/users/ and write a sync report."""
-    result = render_to_disk(
-        hr_file,
-        state_dir,
-        _today(today),
-        report,
-        contacts_out=contacts_out,
-        use_cache=not no_cache,
-    )
+    with progress_report(Console(stderr=True)) as progress:
+        result = render_to_disk(
+            hr_file,
+            state_dir,
+            _today(today),
+            report,
+            contacts_out=contacts_out,
+            use_cache=not no_cache,
+            progress=progress,
+        )
     typer.echo(f"rendered {result.source}: {result.summary()}")
     for notice in result.notices:
         typer.echo(f"warning: {notice}", err=True)
@@ -66,20 +69,22 @@ def render_command(
 
 @app.command("validate")
 def validate_command(state_dir: Path = STATE_DIR_OPTION) -> None:
-    """Check the desired state: schemas, references, unique ids, consistent statuses, and the
-    network's invite sheet template."""
-    load_config(state_dir)
-    state_problems: list[StateError] = []
-    state = read_state(state_dir, problems=state_problems)
-    problems: list[SyncError] = [*state_problems, *check_state(state)]
+    """Check the desired state and its configuration (speakap.yaml too): schemas, references,
+    unique ids, consistent statuses (plan and apply run the same checks), and the network's
+    invite sheet template."""
+    result = validate_dir(state_dir)  # an unreadable file: its one error, raised
+    problems: list[SyncError] = list(result.problems)
     try:
-        invites.check_template(invites.SheetSettings.for_network(state_dir, state))
+        invites.check_template(invites.SheetSettings.for_network(state_dir, result.state))
     except ConfigError as error:
         problems.append(error)
+    if len(problems) == 1:
+        raise problems[0]  # one problem: one error line
     for problem in problems:
         typer.echo(f"error: {problem}", err=True)
     if problems:
         raise StateError(f"{len(problems)} problem(s) in the desired state", file=state_dir)
+    state = result.state
     typer.echo(f"ok: {len(state.people)} people, {len(state.org_units)} org units")
 
 

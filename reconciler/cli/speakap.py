@@ -1,4 +1,4 @@
-"""CLI commands of the Speakap stage: the embedded simulator."""
+"""CLI commands of the Speakap stage: the preflight check and the embedded simulator."""
 
 from __future__ import annotations
 
@@ -9,7 +9,45 @@ from pathlib import Path
 import typer
 
 from reconciler.cli.app import app
+from reconciler.errors import EXIT_ERROR
 from reconciler.speakap.errors import ConfigurationError
+
+_LABELS = {
+    "ok": "[green]ok[/green]     ",
+    "info": "[dim]info[/dim]   ",
+    "problem": "[red]problem[/red]",
+}
+
+
+@app.command()
+def check(
+    state_dir: Path = typer.Option(
+        Path("desired-state"), "--state-dir", help="The desired-state folder (speakap.yaml)."
+    ),
+) -> None:
+    """Preflight the Speakap SCIM server: is every attribute the dialect writes declared?
+
+    Reads /ServiceProviderConfig, /ResourceTypes and /Schemas, one page of users and groups,
+    and tells whether the server fills User.groups. Exit 0 when ready, 1 when not.
+    """
+    from rich.console import Console
+    from rich.markup import escape
+
+    from reconciler.speakap import preflight
+    from reconciler.speakap.settings import ConnectionSettings, open_client
+
+    settings = ConnectionSettings.load(state_dir)
+    with open_client(settings) as client:
+        readiness = preflight.check(client, settings.dialect)
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"speakap-sync check: {escape(readiness.url)}")
+    for finding in readiness.findings:
+        console.print(f"  {_LABELS[finding.level]}  {escape(finding.text)}")
+    if readiness.ready:
+        console.print(f"ready (memberships_from: {readiness.memberships_from})")
+        return
+    console.print(f"[red]not ready[/red]: {len(readiness.problems)} problem(s)")
+    raise typer.Exit(EXIT_ERROR)
 
 
 @app.command()

@@ -25,6 +25,7 @@ SOURCE_FILE = "source.yaml"
 ORG_UNITS_FILE = "org-units.yaml"
 RULES_FILE = "rules.yaml"
 POLICY_FILE = "policy.yaml"
+SPEAKAP_FILE = "speakap.yaml"  # the connection settings (read by reconciler.speakap.settings)
 CONFIG_FILES = (SOURCE_FILE, ORG_UNITS_FILE, RULES_FILE, POLICY_FILE)
 
 _NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")  # ASCII digits: other digits are text

@@ -9,8 +9,10 @@ so a small hostile file cannot exhaust memory or time. The schemas live in the r
 
 from __future__ import annotations
 
+import difflib
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -147,23 +149,42 @@ def line_of(doc: Any, path: Sequence[str | int]) -> int | None:
 
 
 def validate_doc(doc: Any, schema: str, file: str) -> None:
-    """Validate a loaded document against ``schemas/<schema>.schema.json``."""
+    """Validate a loaded document against ``schemas/<schema>.schema.json``. An unknown key is
+    reported at its own line and path, with the nearest known key as a suggestion."""
     errors = list(validator(schema).iter_errors(doc))
     if not errors:
         return
     error = jsonschema.exceptions.best_match(errors)
-    path = list(error.absolute_path)
+    path: list[str | int] = list(error.absolute_path)
+    unknown = _unknown_keys(error)
+    if unknown:
+        path.append(unknown[0])
     where = ".".join(str(p) for p in path) or None
-    message = _schema_message(error)
+    message = _schema_message(error, unknown)
     raise ConfigError(message, file=file, line=line_of(doc, path), field=where)
 
 
-def _schema_message(error: jsonschema.ValidationError) -> str:
-    if error.validator == "additionalProperties":
-        allowed = cast(Mapping[str, Any], error.schema).get("properties", {})
-        extra = sorted(set(cast(Mapping[str, Any], error.instance)) - set(allowed))
-        if extra:
-            return f"unknown key {', '.join(repr(e) for e in extra)}"
+def _unknown_keys(error: jsonschema.ValidationError) -> list[str]:
+    """The keys an ``additionalProperties: false`` error is about, in document order."""
+    if error.validator != "additionalProperties" or not isinstance(error.instance, Mapping):
+        return []
+    schema = cast(Mapping[str, Any], error.schema)
+    known = schema.get("properties", {})
+    patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
+    return [
+        str(key)
+        for key in error.instance
+        if key not in known and not any(p.search(str(key)) for p in patterns)
+    ]
+
+
+def _schema_message(error: jsonschema.ValidationError, unknown: list[str]) -> str:
+    if unknown:
+        known = list(cast(Mapping[str, Any], error.schema).get("properties", {}))
+        guess = difflib.get_close_matches(unknown[0], known, n=1, cutoff=0.6)
+        hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+        more = f"; also unknown: {', '.join(map(repr, unknown[1:]))}" if unknown[1:] else ""
+        return f"unknown key {unknown[0]!r}{hint}{more}"
     if error.validator == "oneOf" and isinstance(error.instance, Mapping):
         return f"not a valid form here: {error.message}"
     return f"schema: {error.message}"

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.errors import StalePlanError
-from reconciler.model import Action, ActionResult, DesiredState, OrgUnit, Person
+from reconciler.model import Action, ActionResult, DesiredState, OrgUnit, Person, Progress
 from reconciler.reconcile.backend import Backend
 from reconciler.reconcile.journal import Journal
 from reconciler.reconcile.plan import PHASES, Plan
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 _ORG_UNIT = frozenset({"create_org_unit", "update_org_unit"})
 _NOT_ATTEMPTED = "not attempted"
-Progress = Callable[[str, int, int], None]  # (phase, done in phase, total in phase)
+# (phase, done in phase, total in phase): ``model.Progress``, with the phase as the task
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,6 +311,8 @@ class _PhaseRun:
         handed to the pool only when one finishes, so a stop leaves the rest unstarted."""
         todo = iter(wave)
         pending: set[Future[list[ActionResult]]] = set()
+        if self.progress and self.finished == 0:  # the phase starts: its clock starts
+            self.progress(self.phase, 0, self.total)
         stop: Exception | None = None
         try:
             self._fill(pending, todo)

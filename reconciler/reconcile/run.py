@@ -2,14 +2,20 @@
 
 ``plan(request)``:
 
-1. Open the inputs: load the connection settings; read the desired state while the live
-   snapshot is fetched (the fetch waits on the network most of the time); read the
-   last-applied desired state from git.
+1. Open the inputs: load the connection settings; run the preflight against the server
+   (``speakap-sync check``: an unfit server is refused, ``NotReadyError``, and ``auto``
+   memberships are resolved, once per run); read the desired state while the live
+   snapshot is fetched (the fetch waits on the network most of the time), with every check
+   ``validate`` makes (``validate_dir``: a state it would reject is refused, ``StateError``);
+   read the last-applied desired state from git.
 2. Compute the plan (``compute_plan``, pure), labelled with the desired state's commit, or
    with none when the state folder holds uncommitted changes (it is then no commit's plan).
 3. Write plan.json, plan.md and the other views into ``out`` and return a ``PlanOutcome``.
    A plan that a safety guard blocks is written too, so reviewers see why;
    ``raise_if_blocked`` refuses it.
+
+``progress`` (both) sees the live fetch advance ("fetch users", "fetch groups"), and apply's
+phases by their names.
 
 ``apply(request, confirm=..., progress=..., notify=...)``:
 
@@ -30,7 +36,9 @@
    part-way (their one-time codes cannot be read back from Speakap), encrypted at once to
    policy.yaml's ``invite_sheets.recipients`` when it names any.
 9. Move the last-applied tag to the applied commit when everything landed and the state
-   folder is clean. A refused push is kept in the outcome, not raised, so the summary survives.
+   folder is clean; otherwise say why (a warning through ``notify`` when everything landed,
+   and ``not_moved_reason`` in the outcome). A refused push is kept in the outcome, not
+   raised, so the summary survives.
 10. Write ``out/summary.json`` (whole or not at all) and return an ``ApplyOutcome``.
 
 Errors are typed ``SyncError`` values; asking and printing belong to the caller.
@@ -50,12 +58,11 @@ from typing import TYPE_CHECKING, Any
 from reconciler.desired import contacts as pii
 from reconciler.desired import last_applied
 from reconciler.errors import ApplyDeclined, BlockedError, SyncError
-from reconciler.model import ActionResult, DesiredState
+from reconciler.model import ActionResult, DesiredState, Progress
 from reconciler.reconcile import invites, plan_json, sealing, views
 from reconciler.reconcile.apply import (
     ApplyOptions,
     ApplySummary,
-    Progress,
     apply_plan,
     check_stale,
     confirm_failures,
@@ -114,7 +121,8 @@ class ApplyOutcome:
     invites_with_code: int = 0
     invites_without_code: int = 0  # their sheets send people to Speakap's admin console
     last_applied_moved: bool = False
-    not_moved: SyncError | None = field(default=None, compare=False)  # why the tag stayed
+    not_moved: SyncError | None = field(default=None, compare=False)  # a refused push
+    not_moved_reason: str | None = None  # why the tag stayed, in words (summary.json too)
     refused: tuple[SyncError, ...] = ()  # people not applied: contacts not resolved
 
     @property
@@ -125,6 +133,7 @@ class ApplyOutcome:
         """What ``out/summary.json`` holds (and ``apply --output json`` prints)."""
         return self.summary.to_json() | {
             "last_applied_moved": self.last_applied_moved,
+            "last_applied_not_moved_reason": self.not_moved_reason,
             "refused": [{"employee_id": e.employee_id, "reason": e.message} for e in self.refused],
             "invite_sheets": [str(p) for p in self.invite_sheets],
             "invite_sheets_encrypted": self.sheets_encrypted,
@@ -135,10 +144,12 @@ class ApplyOutcome:
         }
 
 
-def plan(request: PlanRequest) -> PlanOutcome:
+def plan(request: PlanRequest, *, progress: Progress | None = None) -> PlanOutcome:
     """Compute the plan and write its files (see the module's steps)."""
     options = PlanOptions(request.allow_mass_changes)
-    with _opened(request.state_dir, options, contacts=request.contacts) as inputs:
+    with _opened(
+        request.state_dir, options, contacts=request.contacts, progress=progress
+    ) as inputs:
         pass  # the plan is computed: the connection is no longer needed
     names, org_names = inputs.names(), inputs.org_names()
     written = views.write_plan(
@@ -171,7 +182,9 @@ def apply(
     settings = _settings(request.state_dir)
     with (
         ApplyLock(network_lock_path(settings.base_url)),
-        _opened(request.state_dir, options, settings, contacts=request.contacts) as inputs,
+        _opened(
+            request.state_dir, options, settings, contacts=request.contacts, progress=progress
+        ) as inputs,
     ):
         sheets = _sheet_settings(inputs)
         _approve(inputs, reviewed, confirm)
@@ -216,25 +229,27 @@ def _opened(
     settings: ConnectionSettings | None = None,
     *,
     contacts: Path | None = None,
+    progress: Progress | None = None,
 ) -> Iterator[_Inputs]:
     """The inputs of a plan run, with the backend's connection open for the block.
 
     Commitments in the desired state (``contacts_in_git: false``) are resolved to values
     from the contacts file or the live users (``desired.contacts.resolve``); a person whose
     commitment cannot be resolved is withheld from the plan and listed in ``refused``."""
-    from reconciler.desired.state import read_state_texts
-    from reconciler.speakap.settings import open_backend
+    from reconciler.desired.validation import validate_dir
+    from reconciler.speakap.settings import open_ready_backend
 
     settings = settings or _settings(state_dir)
-    backend = open_backend(settings)
+    # refuses an unfit server: nothing computed yet
+    backend, _ = open_ready_backend(settings, progress)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch")
     try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            fetching = pool.submit(backend.fetch_snapshot)
-            current = read_state_texts(state_dir)
-            desired = current.state
-            last = last_applied.read_last_applied(state_dir, like=current)
-            changed = last_applied.rules_changed(state_dir)
-            live = fetching.result()
+        fetching = pool.submit(backend.fetch_snapshot)
+        current = validate_dir(state_dir).require_texts()  # refused: no wait for the fetch
+        desired = current.state
+        last = last_applied.read_last_applied(state_dir, like=current)
+        changed = last_applied.rules_changed(state_dir)
+        live = fetching.result()
         refused: tuple[SyncError, ...] = ()
         if pii.has_refs(desired) or pii.has_refs(last):
             values = pii.read_contacts(contacts) if contacts is not None else {}
@@ -248,6 +263,7 @@ def _opened(
         computed = replace(computed, desired_commit=commit)
         yield _Inputs(state_dir, desired, backend, computed, settings, last, refused)
     finally:
+        pool.shutdown(wait=False, cancel_futures=True)
         backend.close()
 
 
@@ -361,14 +377,15 @@ def _finish(
     sheets = _write_sheets(inputs, entries, out, sheet_settings, notify)
     moved = False
     not_moved: SyncError | None = None
-    commit = inputs.plan.desired_commit
-    complete = summary.ok and not inputs.refused  # a withheld person is not applied yet
-    if complete and commit and not last_applied.is_dirty(inputs.state_dir):
+    reason = _unmovable(inputs, summary)
+    if reason is None:
         try:
-            last_applied.mark_applied(inputs.state_dir, commit)
+            last_applied.mark_applied(inputs.state_dir, str(inputs.plan.desired_commit))
             moved = True
         except SyncError as error:  # e.g. the push to origin was refused
-            not_moved = error
+            not_moved, reason = error, f"moving it failed: {error}"
+    elif summary.ok:  # everything landed, yet the tag stays: say so, it is easy to miss
+        notify(f"warning: the last-applied tag did not move: {reason}")
     with_code = sum(1 for e in entries if e.code)
     outcome = ApplyOutcome(
         plan=inputs.plan,
@@ -381,10 +398,29 @@ def _finish(
         last_applied_moved=moved,
         not_moved=not_moved,
         refused=inputs.refused,
+        not_moved_reason=reason,
     )
     out.mkdir(parents=True, exist_ok=True)
     plan_json.atomic_write(outcome.summary_file, json.dumps(outcome.to_json(), indent=1) + "\n")
     return outcome
+
+
+def _unmovable(inputs: _Inputs, summary: ApplySummary) -> str | None:
+    """Why the last-applied tag cannot move to the applied commit, or None when it can."""
+    if summary.stopped:
+        return "the run was stopped before its end (fail fast)"
+    if not summary.ok:
+        return f"{len(summary.failures)} action(s) failed; the next apply retries them"
+    if inputs.refused:  # a withheld person is not applied yet
+        return f"{len(inputs.refused)} person(s) withheld: their contacts could not be resolved"
+    if last_applied.desired_commit(inputs.state_dir) is None:
+        return "the desired state is not in a git repository (or has no commit)"
+    if inputs.plan.desired_commit is None or last_applied.is_dirty(inputs.state_dir):
+        return (
+            "desired-state/ has uncommitted changes, so what was applied is no commit; "
+            "commit them and run apply again to move it"
+        )
+    return None
 
 
 def _silent(_line: str) -> None:

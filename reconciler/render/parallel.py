@@ -27,6 +27,7 @@ from typing import Any
 from reconciler.desired.config import Config
 from reconciler.desired.state import USERS_DIR, shard_key
 from reconciler.errors import StateError, SyncError
+from reconciler.model import Progress
 from reconciler.render.core import Seal, Tally, build_report
 from reconciler.render.incremental import Memos, RuleSets, ShardMemo, render_shards
 from reconciler.render.report import Report
@@ -34,6 +35,7 @@ from reconciler.render.sources import open_export
 from reconciler.render.sources.base import RawRow
 
 _CHUNK = 2000
+_TICK = 1000  # rows between progress reports
 _HEX = frozenset("0123456789abcdef")
 
 
@@ -76,6 +78,7 @@ def render_files(
     workers: int,
     memos: Memos,
     seal: Seal | None = None,
+    progress: Progress | None = None,
 ) -> Result | None:
     """The render in ``workers`` processes, or None when the serial render must do it."""
     owned: list[list[Path]] = [[] for _ in range(workers)]
@@ -98,7 +101,7 @@ def render_files(
             pipes.append(parent)
             processes.append(process)
         try:
-            _route(export.rows, config, pipes)
+            _route(counted(export.rows, progress), config, pipes)
             results = [pipe.recv() for pipe in pipes]
         except (EOFError, BrokenPipeError, ConnectionResetError):
             # A worker died without answering (the OOM killer, a signal): its pipe closed.
@@ -117,6 +120,22 @@ def render_files(
             if process.is_alive():
                 process.kill()
     return _collect(results, config, today, hr_file.name)
+
+
+def counted(rows: Iterator[RawRow], progress: Progress | None) -> Iterator[RawRow]:
+    """``rows``, telling ``progress`` how many were read ("render rows"; the total is known
+    only at the end, when a last call ends the task)."""
+    if progress is None:
+        yield from rows
+        return
+    read = 0
+    progress("render rows", 0, None)
+    for row in rows:
+        read += 1
+        if read % _TICK == 0:
+            progress("render rows", read, None)
+        yield row
+    progress("render rows", read, read)
 
 
 def _route(rows: Iterator[RawRow], config: Config, pipes: Sequence[Connection]) -> None:

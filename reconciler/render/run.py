@@ -19,6 +19,7 @@ from reconciler.desired.config import load_config
 from reconciler.desired.state import USERS_DIR, parse_users, state_files, write_files
 from reconciler.desired.state import render_shards as format_shards
 from reconciler.errors import InputError
+from reconciler.model import Progress
 from reconciler.render import cache, parallel
 from reconciler.render.core import build_report
 from reconciler.render.incremental import NO_MEMOS, Memos, render_shards
@@ -38,6 +39,7 @@ def render_to_disk(
     workers: int | None = None,
     use_cache: bool = True,
     contacts_out: Path = DEFAULT_CONTACTS_OUT,
+    progress: Progress | None = None,
 ) -> Report:
     """Read config, previous state and the export; render; write state and report.
 
@@ -50,11 +52,14 @@ def render_to_disk(
     With ``policy.contacts_in_git: false`` the shards hold commitments of emails and phones
     and the values go to ``contacts_out`` (mode 0600), written before the shards; the cache is
     then not used (a kept person's text holds commitments, not the values the file needs).
+    ``progress`` sees the rows read ("render rows").
     """
     if report_dir is not None:  # before anything is written: the state and its report go together
         _make_report_dir(report_dir)
     with _without_cyclic_gc():
-        return _render(hr_file, state_dir, today, report_dir, workers, use_cache, contacts_out)
+        return _render(
+            hr_file, state_dir, today, report_dir, workers, use_cache, contacts_out, progress
+        )
 
 
 @contextmanager
@@ -79,6 +84,7 @@ def _render(
     workers: int | None,
     use_cache: bool,
     contacts_out: Path,
+    progress: Progress | None,
 ) -> Report:
     config = load_config(state_dir)
     key = None if config.policy.contacts_in_git else contacts.load_key()
@@ -89,7 +95,9 @@ def _render(
     count = _workers(hr_file) if workers is None else workers
     result = None
     if count > 1 and parallel.possible(state_dir, config.source.user_shards):
-        result = parallel.render_files(hr_file, config, state_dir, today, count, memos, seal)
+        result = parallel.render_files(
+            hr_file, config, state_dir, today, count, memos, seal, progress
+        )
     if result is None:  # serial, or people outside their shard (another shard count)
         previous = {
             name: text
@@ -99,7 +107,7 @@ def _render(
         export = open_export(hr_file, config.source)
         try:
             rendered = render_shards(
-                export.rows,
+                parallel.counted(export.rows, progress),
                 config,
                 previous,
                 memos,

@@ -39,8 +39,9 @@ from reconciler.model import (
     LiveUser,
     OrgUnit,
     Person,
+    Progress,
 )
-from reconciler.speakap import bulk, mapping
+from reconciler.speakap import bulk, mapping, preflight
 from reconciler.speakap.bulk import BulkOp
 from reconciler.speakap.client import BulkLimits, ScimClient
 from reconciler.speakap.dialect import PATCH_SCHEMA, Dialect
@@ -67,11 +68,17 @@ class ScimBackend:
     """A live Speakap network (or the simulator, or any SCIM server) behind the Backend protocol."""
 
     def __init__(
-        self, client: ScimClient, dialect: Dialect | None = None, *, use_bulk: bool = True
+        self,
+        client: ScimClient,
+        dialect: Dialect | None = None,
+        *,
+        use_bulk: bool = True,
+        progress: Progress | None = None,
     ) -> None:
         self.client = client
         self.dialect = dialect or Dialect()
         self.use_bulk = use_bulk
+        self.progress = progress  # sees the fetch: "fetch users", "fetch groups"
         self._limits: object = _UNSET  # BulkLimits | None once asked
         self._bulk_returns_resources = False  # a Bulk answer held a created resource
         self._user_ids: dict[str, str] = {}  # employee id -> live id
@@ -100,6 +107,8 @@ class ScimBackend:
     # -- reading -----------------------------------------------------------------------------
 
     def fetch_snapshot(self) -> LiveSnapshot:
+        if self.dialect.memberships_from == "auto":  # no preflight ran: look once, now
+            self.dialect = preflight.resolve_memberships(self.client, self.dialect)
         dialect = self.dialect
         from_users = dialect.memberships_from == "user_groups"
 
@@ -109,7 +118,7 @@ class ScimBackend:
                 str(g["value"]) for g in groups if g.get("value") is not None
             )
 
-        rows = self.client.list_converted(USERS, user_row)
+        rows = self.client.list_converted(USERS, user_row, progress=self._task("fetch users"))
         if from_users:
             members: dict[str, set[str]] = defaultdict(set)
             for user, group_ids in rows:
@@ -119,9 +128,14 @@ class ScimBackend:
                 GROUPS,
                 lambda r: mapping.live_group(r, dialect, frozenset(members.get(str(r["id"]), ()))),
                 excluded_attributes="members",
+                progress=self._task("fetch groups"),
             )
         else:
-            groups = self.client.list_converted(GROUPS, lambda r: mapping.live_group(r, dialect))
+            groups = self.client.list_converted(
+                GROUPS,
+                lambda r: mapping.live_group(r, dialect),
+                progress=self._task("fetch groups"),
+            )
         users = tuple(user for user, _ in rows)
         deleted = self._deleted_users()
         with self._lock:
@@ -132,6 +146,12 @@ class ScimBackend:
                 if group.key:
                     self._group_ids[group.key] = group.id
         return LiveSnapshot(users=users, groups=tuple(groups), deleted=deleted)
+
+    def _task(self, name: str) -> Callable[[int, int | None], None] | None:
+        progress = self.progress
+        if progress is None:
+            return None
+        return lambda done, total: progress(name, done, total)
 
     def _deleted_users(self) -> tuple[DeletedUser, ...]:
         """The users deleted and still recoverable; none from a server without the endpoint."""

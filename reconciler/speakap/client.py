@@ -187,6 +187,8 @@ class ScimClient:
         self._limiter = RateLimiter(rate_limit, burst=self.concurrency, sleep=sleep)
         self._slots = threading.BoundedSemaphore(self.concurrency)
         self._config: Json | None = None
+        self._discovered: dict[str, list[Json]] = {}
+        self._closed = False
         self._token = token
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -205,6 +207,7 @@ class ScimClient:
         return f"ScimClient({self.base_url!r})"
 
     def close(self) -> None:
+        self._closed = True  # a request still running stops instead of retrying
         self._http.close()
 
     def __enter__(self) -> ScimClient:
@@ -244,11 +247,43 @@ class ScimClient:
         size = payload if type(payload) is int and payload > 0 else 0
         return BulkLimits(max_operations=operations, max_payload_size=size)
 
+    def discovery(self, endpoint: str) -> list[Json]:
+        """The resources of a discovery endpoint (``/Schemas``, ``/ResourceTypes``), read once:
+        a SCIM list response, or a bare JSON array as some servers send."""
+        if endpoint not in self._discovered:
+            response = self._request("GET", endpoint)
+            try:
+                data = response.json()
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise InvalidRequestError(f"GET {endpoint}: response is not JSON") from None
+            items = data.get("Resources") if isinstance(data, dict) else data
+            if not isinstance(items, list):
+                raise InvalidRequestError(f"GET {endpoint}: not a list of resources")
+            self._discovered[endpoint] = [r for r in items if isinstance(r, dict)]
+        return self._discovered[endpoint]
+
+    def answers_scim(self, base_url: str) -> bool:
+        """Whether ``base_url`` serves a ServiceProviderConfig (one GET, no retry): for the
+        hint that names the right base path when the configured one answers 404."""
+        try:
+            response = self._http.get(base_url.rstrip("/") + "/ServiceProviderConfig")
+            data = response.json() if response.status_code == 200 else None
+        except (httpx.HTTPError, json.JSONDecodeError, UnicodeDecodeError):
+            return False
+        return isinstance(data, dict) and ("schemas" in data or "patch" in data)
+
     # -- reading -----------------------------------------------------------------------------
 
     def get(self, endpoint: str, resource_id: str, *, attributes: str | None = None) -> Json:
         params = {"attributes": attributes} if attributes else None
         return self._json(self._request("GET", f"{endpoint}/{resource_id}", params=params))
+
+    def page(
+        self, endpoint: str, *, count: int, start: int = 1, attributes: str | None = None
+    ) -> Page:
+        """One page of a listing (``totalResults`` and up to ``count`` resources)."""
+        params = {"attributes": attributes} if attributes else {}
+        return self._page(endpoint, start, count, params)
 
     def search(self, endpoint: str, filter: str, *, count: int | None = None) -> list[Json]:
         """Resources matching a filter (all pages)."""
@@ -293,9 +328,14 @@ class ScimClient:
         attributes: str | None = None,
         excluded_attributes: str | None = None,
         page_size: int | None = None,
+        progress: Callable[[int, int | None], None] | None = None,
     ) -> list[T]:
         """Like :meth:`list_all`, converting each resource as its page arrives (so the raw
-        JSON of a large network is never held at once). Deduplicated by id, in page order."""
+        JSON of a large network is never held at once). Deduplicated by id, in page order.
+        ``progress`` sees (resources read, total or None before the first page) after every
+        page, and a last call with both equal."""
+        tick = progress or _no_progress
+        tick(0, None)  # started; the total comes with the first page
         count = page_size or self.page_size
         params: dict[str, str] = {}
         if filter:
@@ -308,7 +348,9 @@ class ScimClient:
         found: dict[str, T] = {}
         _merge(found, first.resources, convert)
         if first.total <= len(first.resources) or not first.resources:
+            tick(len(found), len(found))
             return list(found.values())
+        tick(len(found), first.total)
         # The server may cap the page size below ``count``: its first page tells the step.
         step = min(count, len(first.resources))
         starts = range(1 + step, first.total + 1, step)
@@ -321,6 +363,8 @@ class ScimClient:
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             for converted in pool.map(window, starts):
                 found.update(converted)
+                tick(len(found), max(first.total, len(found)))
+        tick(len(found), len(found))
         return list(found.values())
 
     def _read_window(
@@ -367,7 +411,9 @@ class ScimClient:
                         "not repeated without a way to check"
                     ) from None
                 maybe_landed = True
-                log.info("POST %s failed (%s), checking before a retry", endpoint, exc)
+                log.warning(
+                    "POST %s: %s, it may have landed: looking it up before a retry", endpoint, exc
+                )
                 self._sleep(self.retry.delay(attempt, self._rng))
             except UniquenessError:
                 if not maybe_landed:
@@ -461,8 +507,10 @@ class ScimClient:
                         method, path, params=params, content=content, headers=headers
                     )
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                self._stop_if_closed(method, path)
                 failure = f"cannot connect ({type(exc).__name__})"  # never reached the server
             except (httpx.TimeoutException, httpx.TransportError) as exc:
+                self._stop_if_closed(method, path)
                 failure = f"{type(exc).__name__}"
                 if not idempotent:
                     raise _MaybeSent(failure) from None
@@ -473,7 +521,14 @@ class ScimClient:
                     with self._stats_lock:
                         self.stats.throttled += 1
                     if attempt < self.retry.attempts:  # no wait once the retries are spent
-                        log.info("%s %s throttled (429), waiting %.2fs", method, path, wait)
+                        log.warning(
+                            "%s %s: rate limited (429), waiting %.1f s (attempt %d of %d)",
+                            method,
+                            path,
+                            wait,
+                            attempt,
+                            self.retry.attempts,
+                        )
                         self._sleep(wait)
                     continue
                 if status >= 500:
@@ -486,13 +541,27 @@ class ScimClient:
                     if status >= 400:
                         raise _error(method, path, response, self._token)
                     return response
-            log.info("%s %s failed (%s), attempt %d", method, path, failure, attempt)
             if attempt < self.retry.attempts:
-                self._sleep(self.retry.delay(attempt, self._rng))
+                delay = self.retry.delay(attempt, self._rng)
+                log.warning(
+                    "%s %s: %s, retrying in %.1f s (attempt %d of %d)",
+                    method,
+                    path,
+                    failure,
+                    delay,
+                    attempt,
+                    self.retry.attempts,
+                )
+                self._sleep(delay)
         failure = failure or "HTTP 429 (rate limited)"  # every attempt was throttled
         raise UnavailableError(
             f"{method} {path}: {failure} after {self.retry.attempts} attempts", detail=failure
         )
+
+    def _stop_if_closed(self, method: str, path: str) -> None:
+        """A request cut by :meth:`close` (the run ended meanwhile) stops, unlogged."""
+        if self._closed:
+            raise UnavailableError(f"{method} {path}: stopped, the connection was closed")
 
     def _retry_after(self, response: httpx.Response, attempt: int) -> float:
         """Seconds to wait: ``Retry-After`` as seconds or an HTTP date; a missing or unreadable
@@ -566,6 +635,10 @@ def _redacted(value: object, token: Secret) -> str | None:
 def _merge(found: dict[str, T], resources: Iterable[Json], convert: Callable[[Json], T]) -> None:
     for resource in resources:
         found[str(resource["id"])] = convert(resource)
+
+
+def _no_progress(_done: int, _total: int | None) -> None:
+    return None
 
 
 def _identity(resource: Json) -> Json:

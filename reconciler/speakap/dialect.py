@@ -46,7 +46,7 @@ ANONYMIZED_LOGIN_PREFIX = "anonymized-"
 
 EmployeeIdAttribute = Literal["externalId", "employeeNumber"]
 LoginSource = Literal["email", "employee_id"]
-MembershipSource = Literal["user_groups", "group_members"]
+MembershipSource = Literal["auto", "user_groups", "group_members"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +72,9 @@ class Dialect:
     email_type: str = "work"
     phone_type: str = "mobile"
     # Where memberships are read from: the users' read-only ``groups`` attribute (no extra
-    # request; Speakap and the simulator fill it) or the groups' ``members`` (any server).
-    memberships_from: MembershipSource = "user_groups"
+    # request; Speakap and the simulator fill it) or the groups' ``members`` (any server);
+    # ``auto``: the preflight looks whether the server fills ``User.groups`` (speakap/preflight).
+    memberships_from: MembershipSource = "auto"
     batch_size: int = 100  # members per Group PATCH
     # Recoverable deleted users: listed here, recovered with POST <endpoint>/<id><suffix>.
     # Empty: the server keeps none (the backend does not ask).

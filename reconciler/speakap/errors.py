@@ -57,3 +57,8 @@ class MaybeLandedError(UnavailableError):
 
 class ConfigurationError(SpeakapError):
     """The connection settings are incomplete: no URL, no token, a bad speakap.yaml."""
+
+
+class NotReadyError(SpeakapError):
+    """The preflight found the server unfit for the dialect (missing attributes, extensions,
+    features): plan and apply refuse before anything is computed or written."""

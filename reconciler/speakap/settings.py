@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from reconciler.desired.config import SPEAKAP_FILE
 from reconciler.errors import ConfigError
+from reconciler.model import Progress
+from reconciler.speakap import preflight
 from reconciler.speakap.backend import ScimBackend
 from reconciler.speakap.client import RetryPolicy, ScimClient, Secret
 from reconciler.speakap.dialect import Dialect
 from reconciler.speakap.errors import ConfigurationError
+from reconciler.speakap.preflight import Readiness
 
-SETTINGS_FILE = "speakap.yaml"
+SETTINGS_FILE = SPEAKAP_FILE
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,5 +147,23 @@ def open_client(settings: ConnectionSettings) -> ScimClient:
     )
 
 
-def open_backend(settings: ConnectionSettings) -> ScimBackend:
-    return ScimBackend(open_client(settings), settings.dialect, use_bulk=settings.bulk)
+def open_backend(settings: ConnectionSettings, progress: Progress | None = None) -> ScimBackend:
+    return ScimBackend(
+        open_client(settings), settings.dialect, use_bulk=settings.bulk, progress=progress
+    )
+
+
+def open_ready_backend(
+    settings: ConnectionSettings, progress: Progress | None = None
+) -> tuple[ScimBackend, Readiness]:
+    """A backend whose dialect has ``memberships_from`` resolved, once the server passed the
+    preflight; :class:`NotReadyError` (nothing computed, nothing written) when it did not."""
+    backend = open_backend(settings, progress)
+    try:
+        readiness = preflight.check(backend.client, backend.dialect)
+        readiness.raise_if_not_ready()
+    except BaseException:
+        backend.close()
+        raise
+    backend.dialect = replace(backend.dialect, memberships_from=readiness.memberships_from)
+    return backend, readiness

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,8 @@ def person(eid: str, unit: str = "store-01", dept: str = "sales", **kw: object) 
         "memberships": tuple(sorted({unit, dept})),
     }
     values.update(kw)
+    if values.get("status") == "suspended":  # a valid state has both, as render writes them
+        values.setdefault("suspended_on", date(2026, 3, 1))
     return Person(employee_id=eid, **values)  # type: ignore[arg-type]
 
 

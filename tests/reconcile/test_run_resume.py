@@ -17,7 +17,7 @@ PRINTABLE = person("A1", email=None, invite_channel="printable")  # sorts first:
 STAFF = [person(f"E{i:02}") for i in range(1, 9)]
 
 
-def stop_after_three_creates(phase: str, finished: int, total: int) -> None:
+def stop_after_three_creates(phase: str, finished: int, total: int | None) -> None:
     if phase == "creates" and finished >= 3:
         raise KeyboardInterrupt
 

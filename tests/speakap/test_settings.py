@@ -68,8 +68,18 @@ def test_an_unknown_key_in_speakap_yaml_names_file_line_and_field(tmp_path: Path
     state = write(tmp_path, "url: https://x.invalid\ndialect:\n  batch_size: 100\n  colour: red\n")
     with pytest.raises(ConfigError) as caught:
         ConnectionSettings.load(state, env={"SPEAKAP_TOKEN": "t"})
-    assert caught.value.line == 2 and caught.value.field == "dialect"
+    assert caught.value.line == 4 and caught.value.field == "dialect.colour"
     assert "unknown key 'colour'" in str(caught.value) and "speakap.yaml" in str(caught.value)
+
+
+def test_a_misspelt_dialect_key_is_named_with_the_key_it_resembles(tmp_path: Path) -> None:
+    text = "url: https://x.invalid\ndialect:\n  memberships_form: group_members\n"
+    with pytest.raises(ConfigError) as caught:
+        ConnectionSettings.load(write(tmp_path, text), env={"SPEAKAP_TOKEN": "t"})
+    assert caught.value.line == 3
+    assert caught.value.message == (
+        "unknown key 'memberships_form' (did you mean 'memberships_from'?)"
+    )
 
 
 def test_the_token_never_appears_in_reprs_logs_or_errors(

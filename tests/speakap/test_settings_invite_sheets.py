@@ -70,7 +70,7 @@ def test_an_activation_link_naming_anything_but_login_and_code_is_refused(
     ("text", "field"),
     [
         ("network:\n  app_url: versmarkt.example\n", "network.app_url"),
-        ("network:\n  colour: green\n", "network"),
+        ("network:\n  colour: green\n", "network.colour"),  # the unknown key itself
         ("dialect:\n  activation_url: ftp://x.example/{code}\n", "dialect.activation_url"),
     ],
 )

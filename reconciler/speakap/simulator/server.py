@@ -24,6 +24,7 @@ import json
 import random
 import re
 import socket
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -91,6 +92,12 @@ class SimulatorServer(ThreadingHTTPServer):
         host, port = str(self.server_address[0]), int(self.server_address[1])
         self.url = f"http://{host}:{port}{SCIM_PREFIX}"
         network.base_url = self.url
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (reset, closed, silent) is no server error: no traceback."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
     def take_token(self) -> bool:
         """Server-side rate limit: a token bucket holding one second of requests."""

@@ -43,6 +43,14 @@ def show_summary(outcome: ApplyOutcome, *, as_json: bool) -> None:
             "  (live state could not be re-read: some of these may have landed; plan again)",
             highlight=False,
         )
+    if outcome.plan.partial:
+        console.print(
+            escape(
+                f"partial apply (--only {', '.join(outcome.plan.only)}): the last-applied tag "
+                "stays where it was; the next full plan holds what is left"
+            ),
+            highlight=False,
+        )
     sheets = outcome.invite_sheets
     if sheets and outcome.sheets_encrypted:
         console.print(

@@ -19,6 +19,10 @@ from reconciler.reconcile.run import ApplyRequest, PlanOutcome, PlanRequest
 
 _STATE_HELP = "The desired-state folder (policy.yaml, org-units.yaml, users/)."
 _CONTACTS_HELP = "The contacts file render wrote (policy contacts_in_git: false)."
+_ONLY_HELP = (
+    "Only this employee id, or unit:KEY (everyone in that business unit or under it); "
+    "repeatable. A partial plan: the last-applied tag does not move."
+)
 _OUT_HELP = (
     "Folder for the plan (plan.json, plan.md, plan.html), the apply journal and invite sheets "
     "(not in git)."
@@ -41,12 +45,13 @@ def plan(
         help="Show emails and phones unmasked in plan.md and plan.html (local use only).",
     ),
     contacts: Path | None = typer.Option(None, "--contacts", help=_CONTACTS_HELP),
+    only: list[str] = typer.Option([], "--only", help=_ONLY_HELP),
 ) -> None:
     """Compare the desired state with live Speakap and write plan.json, plan.md, plan.html."""
     err = Console(stderr=True)
     with notify.watching(state_dir, "plan", _echo(err)):
         request = PlanRequest(
-            state_dir, out, allow_mass_changes, show_pii, run_url_from_env(), contacts
+            state_dir, out, allow_mass_changes, show_pii, run_url_from_env(), contacts, tuple(only)
         )
         with progress_report(err) as report:
             planned = run.plan(request, progress=report)
@@ -72,8 +77,15 @@ def apply(
     out: Path = typer.Option(Path("out"), "--out", help=_OUT_HELP),
     output: str = typer.Option("text", "--output", help="Summary format: text or json."),
     contacts: Path | None = typer.Option(None, "--contacts", help=_CONTACTS_HELP),
+    only: list[str] = typer.Option(
+        [],
+        "--only",
+        envvar="SPEAKAP_SYNC_ONLY",
+        help=_ONLY_HELP + " Default: the reviewed plan's selectors.",
+    ),
 ) -> None:
-    """Carry out the plan against live Speakap, resumably; moves the last-applied ref."""
+    """Carry out the plan against live Speakap, resumably; moves the last-applied ref (not
+    after a partial apply)."""
     if output not in ("text", "json"):
         raise typer.BadParameter("must be 'text' or 'json'", param_hint="--output")
     err = Console(stderr=True)
@@ -82,7 +94,7 @@ def apply(
         progress_report(err, quiet=output == "json") as report,
     ):
         outcome = run.apply(
-            ApplyRequest(state_dir, out, plan_file, contacts),
+            ApplyRequest(state_dir, out, plan_file, contacts, tuple(only)),
             confirm=_asker(err, auto_approve),
             progress=report,
             notify=_echo(err),

@@ -85,6 +85,10 @@ class ApplySummary:
         }
 
 
+def _partial_json(plan: Plan) -> dict[str, Any]:
+    return {"selectors": list(plan.only), "people": plan.only_people}
+
+
 def check_stale(reviewed: Plan, current: Plan) -> None:
     """Refuse a recomputed plan that holds actions the reviewed plan did not, or an action the
     reviewed plan had that would now write values the reviewers did not see (``after`` must be
@@ -155,7 +159,10 @@ def apply_plan(
     skipped = tuple(a.id for a in plan.actions if a.id in done)
     failed_creates: set[str] = set()
     streaks = _FailFast(options.fail_fast)
-    journal.record("begin", plan=plan_id, actions=len(plan.actions), skipped=len(skipped))
+    partial = {"partial": _partial_json(plan)} if plan.partial else {}
+    journal.record(
+        "begin", plan=plan_id, actions=len(plan.actions), skipped=len(skipped), **partial
+    )
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
         for phase, kinds in PHASES:
             if streaks.reason is not None:

@@ -19,6 +19,9 @@ Pure: desired state, live snapshot and last-applied desired state in, a ``Plan``
   live lost or changed while desired and last-applied agree is ``drift`` (Speakap changed by
   hand); the suspension of a person a ``skip`` rule took out of scope is ``scope``; deletion
   after the grace period is ``policy``. Without last-applied nothing is drift.
+- A partial plan (``PlanOptions.only``, ``--only``) is the whole plan narrowed by
+  ``reconcile.select`` to some people and the org units they need; its guards weigh their
+  actions against the managed users among them.
 - A managed account deleted by hand (in last-applied, gone from live) is drift: recovered when
   the server keeps it recoverable (``LiveSnapshot.deleted``), with the memberships it goes
   back to; else created anew when ``policy.recreate_deleted`` (a new invite goes out), else
@@ -50,8 +53,9 @@ from reconciler.model import (
     OrgUnit,
     Person,
 )
-from reconciler.reconcile import guards
+from reconciler.reconcile import guards, select
 from reconciler.reconcile.guards import GuardResult
+from reconciler.reconcile.select import Selection
 
 # The order apply runs the phases in; each phase lists the action kinds it carries out.
 PHASES: tuple[tuple[str, tuple[ActionKind, ...]], ...] = (
@@ -88,6 +92,9 @@ class PlanOptions:
     # employee ids left out of this plan (their contacts could not be resolved): nothing is
     # planned for them, and they are not leavers either.
     withheld: frozenset[str] = frozenset()
+    # a partial plan (``--only``): only these people's actions and the org units they need;
+    # the guards weigh them against the managed users among them
+    only: Selection | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +118,14 @@ class Plan:
     # employee ids whose managed account was deleted by hand, cannot be recovered, and that
     # policy.recreate_deleted: false leaves deleted
     left_deleted: tuple[str, ...] = ()
+    # a partial plan: the ``--only`` selectors as given, and how many people they select
+    only: tuple[str, ...] = ()
+    only_people: int = 0
+
+    @property
+    def partial(self) -> bool:
+        """Made with ``--only``: the last-applied tag does not move when it is applied."""
+        return bool(self.only)
 
     @property
     def blocked(self) -> bool:
@@ -176,7 +191,7 @@ class _Planner:
         self.group_by_key = {g.key: g for g in live.groups if g.key is not None}
         self.keys_of_user = _memberships_by_user(live.groups)
         self.left_deleted: list[str] = []
-        self.recovered = 0
+        self.recovered: set[str] = set()
         # managed users deleted in Speakap and still recoverable, by employee id
         self.deleted = {
             d.user.employee_id: d
@@ -191,19 +206,26 @@ class _Planner:
             if person.employee_id not in self.options.withheld:
                 self._plan_person(person, matched.get(person.employee_id))
         # a recovered account is managed too: deleted by hand, back with this plan
-        managed = sum(1 for u in matched.values() if u is not None) + self.recovered
+        managed_ids = {eid for eid, u in matched.items() if u is not None} | self.recovered
+        managed = len(managed_ids)
         unmanaged = 0
         for user in unmatched:
             if self._is_managed_leaver(user):
                 managed += 1
+                managed_ids.add(str(user.employee_id))
                 self._plan_leaver(user)
             else:
                 unmanaged += 1
         self.actions.sort(key=action_sort_key)
+        only = self.options.only
+        guarded = managed
+        if only is not None:  # the guards weigh the selected people only
+            self._narrow(only)
+            guarded = len(managed_ids & only.employee_ids)
         counts: Counter[str] = Counter(a.kind for a in self.actions)
         results = guards.evaluate(
             counts,
-            managed=managed,
+            managed=guarded,
             desired_people=len(self.desired.people),
             thresholds=self.policy.thresholds,
             allow_mass_changes=self.options.allow_mass_changes,
@@ -221,7 +243,17 @@ class _Planner:
             protected_skipped=tuple(sorted(self.protected_skipped)),
             undeclared_org_units=self._undeclared_org_units(),
             left_deleted=tuple(sorted(self.left_deleted)),
+            only=only.selectors if only is not None else (),
+            only_people=len(only.employee_ids) if only is not None else 0,
         )
+
+    def _narrow(self, only: Selection) -> None:
+        """Keep the selected people's actions and the org units they need (``select``)."""
+        ids = only.employee_ids
+        self.actions = list(select.narrow(self.actions, ids, self.desired.org_units))
+        self.protected_skipped = [a for a in self.protected_skipped if a.split(":")[1] in ids]
+        self.left_deleted = [e for e in self.left_deleted if e in ids]
+        self.business_units = {e: u for e, u in self.business_units.items() if e in ids}
 
     # -- org units ---------------------------------------------------------------------------
 
@@ -401,7 +433,7 @@ class _Planner:
                 reason="deleted by hand in Speakap: recovered, the same account, no new invite",
                 cause="drift",
             )
-            self.recovered += 1
+            self.recovered.add(eid)
             keys = {g.key for g in self.live.groups if g.id in gone.groups and g.key}
             self.keys_of_user[gone.user.id] = keys
             self._plan_person(person, gone.user)

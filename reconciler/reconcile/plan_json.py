@@ -42,6 +42,9 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "undeclared_org_units": len(plan.undeclared_org_units),
         "undeclared_org_unit_keys": list(plan.undeclared_org_units),
         "left_deleted": list(plan.left_deleted),
+        "partial": {"selectors": list(plan.only), "people": plan.only_people}
+        if plan.partial
+        else None,
         "actions": [_action_json(a, plan.business_units) for a in plan.actions],
     }
 
@@ -94,6 +97,8 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
         protected_skipped=tuple(data["protected_skipped"]),
         undeclared_org_units=tuple(data.get("undeclared_org_unit_keys", ())),
         left_deleted=tuple(data.get("left_deleted", ())),
+        only=tuple((data.get("partial") or {}).get("selectors", ())),
+        only_people=(data.get("partial") or {}).get("people", 0),
     )
 
 

@@ -10,6 +10,8 @@
    read the last-applied desired state from git.
 2. Compute the plan (``compute_plan``, pure), labelled with the desired state's commit, or
    with none when the state folder holds uncommitted changes (it is then no commit's plan).
+   With ``only`` selectors (``--only``) it is a partial plan: ``reconcile.select`` resolves
+   them against the three states, and the plan holds those people's actions only.
 3. Write plan.json, plan.md and the other views into ``out`` and return a ``PlanOutcome``.
    A plan that a safety guard blocks is written too, so reviewers see why;
    ``raise_if_blocked`` refuses it.
@@ -19,7 +21,9 @@ phases by their names.
 
 ``apply(request, confirm=..., progress=..., notify=...)``:
 
-1. Read the reviewed plan.json when one is given; its ``allow_mass_changes`` carries over.
+1. Read the reviewed plan.json when one is given; its ``allow_mass_changes`` carries over,
+   and so do its selectors when it is partial and the request names none: the fresh plan is
+   then the same partial recomputation, for the stale check to compare like with like.
 2. Take the network's apply lock: one apply per network at a time.
 3. Open the inputs and compute a fresh plan, as in ``plan`` steps 1 and 2; read what the
    invite sheets say (the network's name and links, unit names, the default language) and
@@ -35,10 +39,11 @@ phases by their names.
 8. Write the printable invite sheets of the accounts created, also when the run is stopped
    part-way (their one-time codes cannot be read back from Speakap), encrypted at once to
    policy.yaml's ``invite_sheets.recipients`` when it names any.
-9. Move the last-applied tag to the applied commit when everything landed and the state
-   folder is clean; otherwise say why (a warning through ``notify`` when everything landed,
-   and ``not_moved_reason`` in the outcome). A refused push is kept in the outcome, not
-   raised, so the summary survives.
+9. Move the last-applied tag to the applied commit when everything landed, the state
+   folder is clean and the plan is whole; otherwise say why (a warning through ``notify``
+   when everything landed, and ``not_moved_reason`` in the outcome). A partial apply leaves
+   the tag where it is; the journal and the summary record its selectors. A refused push is
+   kept in the outcome, not raised, so the summary survives.
 10. Write ``out/summary.json`` (whole or not at all) and return an ``ApplyOutcome``.
 
 Errors are typed ``SyncError`` values; asking and printing belong to the caller.
@@ -59,7 +64,7 @@ from reconciler.desired import contacts as pii
 from reconciler.desired import last_applied
 from reconciler.errors import ApplyDeclined, BlockedError, SyncError
 from reconciler.model import ActionResult, DesiredState, Progress
-from reconciler.reconcile import invites, plan_json, sealing, views
+from reconciler.reconcile import invites, plan_json, sealing, select, views
 from reconciler.reconcile.apply import (
     ApplyOptions,
     ApplySummary,
@@ -86,6 +91,7 @@ class PlanRequest:
     show_pii: bool = False  # emails and phones unmasked in plan.md
     run_url: str | None = None  # the CI run making the plan: plan.md links it and its artifact
     contacts: Path | None = None  # the contacts file render wrote (contacts_in_git: false)
+    only: tuple[str, ...] = ()  # --only selectors: a partial plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +115,7 @@ class ApplyRequest:
     out: Path  # the journal, the invite sheets and summary.json go here
     plan_file: Path | None = None  # the reviewed plan.json; None: apply what is planned now
     contacts: Path | None = None  # the contacts file render wrote (contacts_in_git: false)
+    only: tuple[str, ...] = ()  # --only selectors (default: a partial reviewed plan's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +138,9 @@ class ApplyOutcome:
 
     def to_json(self) -> dict[str, Any]:
         """What ``out/summary.json`` holds (and ``apply --output json`` prints)."""
+        partial = {"selectors": list(self.plan.only), "people": self.plan.only_people}
         return self.summary.to_json() | {
+            "partial": partial if self.plan.partial else None,
             "last_applied_moved": self.last_applied_moved,
             "last_applied_not_moved_reason": self.not_moved_reason,
             "refused": [{"employee_id": e.employee_id, "reason": e.message} for e in self.refused],
@@ -147,8 +156,9 @@ class ApplyOutcome:
 def plan(request: PlanRequest, *, progress: Progress | None = None) -> PlanOutcome:
     """Compute the plan and write its files (see the module's steps)."""
     options = PlanOptions(request.allow_mass_changes)
+    only = select.parse(request.only)
     with _opened(
-        request.state_dir, options, contacts=request.contacts, progress=progress
+        request.state_dir, options, contacts=request.contacts, only=only, progress=progress
     ) as inputs:
         pass  # the plan is computed: the connection is no longer needed
     names, org_names = inputs.names(), inputs.org_names()
@@ -179,11 +189,17 @@ def apply(
     notify = notify or _silent
     reviewed = plan_json.read_plan(request.plan_file) if request.plan_file else None
     options = PlanOptions(reviewed.allow_mass_changes if reviewed else False)
+    only = select.parse(request.only or (reviewed.only if reviewed else ()))
     settings = _settings(request.state_dir)
     with (
         ApplyLock(network_lock_path(settings.base_url)),
         _opened(
-            request.state_dir, options, settings, contacts=request.contacts, progress=progress
+            request.state_dir,
+            options,
+            settings,
+            contacts=request.contacts,
+            only=only,
+            progress=progress,
         ) as inputs,
     ):
         sheets = _sheet_settings(inputs)
@@ -230,6 +246,7 @@ def _opened(
     *,
     contacts: Path | None = None,
     progress: Progress | None = None,
+    only: Sequence[select.Selector] = (),
 ) -> Iterator[_Inputs]:
     """The inputs of a plan run, with the backend's connection open for the block.
 
@@ -257,6 +274,8 @@ def _opened(
             desired, last, refused = resolved.desired, resolved.last_applied, resolved.refused
             options = replace(options, withheld=resolved.withheld)
         options = replace(options, rules_changed=changed)
+        if only:
+            options = replace(options, only=select.resolve(only, desired, last, live))
         computed = compute_plan(desired, live, last, options=options)
         dirty = last_applied.is_dirty(state_dir)
         commit = None if dirty else last_applied.desired_commit(state_dir)
@@ -413,6 +432,9 @@ def _unmovable(inputs: _Inputs, summary: ApplySummary) -> str | None:
         return f"{len(summary.failures)} action(s) failed; the next apply retries them"
     if inputs.refused:  # a withheld person is not applied yet
         return f"{len(inputs.refused)} person(s) withheld: their contacts could not be resolved"
+    if inputs.plan.partial:  # the people not selected still wait for a whole apply
+        selectors = " ".join(f"--only {s}" for s in inputs.plan.only)
+        return f"a partial apply ({selectors}): the rest waits for a full apply"
     if last_applied.desired_commit(inputs.state_dir) is None:
         return "the desired state is not in a git repository (or has no commit)"
     if inputs.plan.desired_commit is None or last_applied.is_dirty(inputs.state_dir):

@@ -162,3 +162,12 @@ def test_every_command_in_the_workflows_exists(capsys: pytest.CaptureFixture[str
             usage = capsys.readouterr().out
             for option in (w for w in words if w.startswith("--")):
                 assert option in usage, f"{line}: {option} unknown"
+
+
+def test_a_staged_rollout_runs_the_apply_workflow_by_hand_with_selectors() -> None:
+    trigger = load("apply")
+    assert trigger["on"]["workflow_dispatch"]["inputs"]["only"]["default"] == ""
+    (job,) = trigger["jobs"].values()
+    assert job["with"]["only"] == "${{ inputs.only || '' }}"
+    (step,) = (s for s in steps("apply") if "speakap-sync apply" in str(s.get("run")))
+    assert step["env"]["SPEAKAP_SYNC_ONLY"] == "${{ inputs.only }}"  # read as apply's --only

@@ -438,3 +438,18 @@ def drift_lines(plan: Plan) -> list[str]:
             f"(policy.recreate_deleted is false): {', '.join(plan.left_deleted[:10])}{more(n - 10)}"
         )
     return lines
+
+
+# -- a partial plan (--only) ----------------------------------------------------------------------
+
+
+def partial_line(plan: Plan) -> str | None:
+    """``Partial plan (--only 000100, unit:store-s001: 14 people): …``; None for a whole plan."""
+    if not plan.partial:
+        return None
+    shown = ", ".join(plan.only[:10]) + more(len(plan.only) - 10)
+    return (
+        f"Partial plan (--only {shown}: {plural(plan.only_people, 'person')}): only "
+        "their actions and the org units they need; applying it leaves the last-applied tag "
+        "where it is, and a later full plan holds the rest."
+    )

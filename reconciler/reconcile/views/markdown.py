@@ -54,6 +54,7 @@ from reconciler.reconcile.views.describe import (
     guard_line,
     guard_verdict,
     membership_changes,
+    partial_line,
     plural,
     undeclared_line,
 )
@@ -159,7 +160,10 @@ class _Layout:
         title = self.changes.headline()
         if plan.blocked:
             title = f"blocked: {title}"
+        if plan.partial:
+            title = f"partial: {title}"
         lines = [f"## speakap-sync plan: {title}", "", self._links(), ""]
+        lines += _partial(plan)
         lines += self._alerts()
         header = ["people", *self.columns, "blocked"]
         counts = [_n(self.changes.people), *(_n(totals[c]) for c in self.columns)]
@@ -582,3 +586,11 @@ def _corrected(plan: Plan) -> list[str]:
         return []
     said = "; ".join(mdtext.text(line) for line in lines)
     return [f"**{CORRECTED}** (changed by hand, not by HR): {said}", ""]
+
+
+# -- a partial plan (--only): said first ---------------------------------------------------------
+
+
+def _partial(plan: Plan) -> list[str]:
+    said = partial_line(plan)
+    return ["> [!NOTE]", f"> **{mdtext.text(said)}**", ""] if said else []

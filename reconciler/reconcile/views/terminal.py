@@ -33,6 +33,7 @@ from reconciler.reconcile.views.describe import (
     membership_changes,
     more,
     org_unit_changes,
+    partial_line,
     plural,
     summarize,
     undeclared_line,
@@ -52,6 +53,9 @@ class PlanTerminal:
     def write(self, plan: Plan, options: ViewOptions) -> None:
         console = self.console
         console.print(_summary_table(plan))
+        partial = partial_line(plan)
+        if partial:
+            console.print(f"[yellow]{escape(partial)}[/yellow]", highlight=False)
         for guard in plan.guards:
             if guard.blocked:
                 console.print(f"[red]blocked[/red] {guard.message()}", highlight=False)

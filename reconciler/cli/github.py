@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from reconciler.cli.app import github_app
+from reconciler.desired import last_applied
 from reconciler.desired.state import read_state
 from reconciler.errors import InputError
 from reconciler.gitops import branch as render_branch
@@ -115,8 +116,16 @@ def _close_outdated_render_pr(branch: str, base: str) -> None:
 def fetch_plan(
     out: Path = typer.Option(..., "--out", help="Folder to unpack the reviewed plan into."),
     sha: str | None = typer.Option(None, "--sha", help="Merge commit (default: GITHUB_SHA)."),
+    state_dir: Path | None = typer.Option(
+        None,
+        "--state-dir",
+        help="Without --sha: the merge that last changed this folder on HEAD's first-parent "
+        "line (an apply run by hand after later commits).",
+    ),
 ) -> None:
     """Download the plan reviewed on the pull request that was merged as SHA."""
+    if sha is None and state_dir is not None:
+        sha = last_applied.last_change(state_dir)
     sha = sha or os.environ.get("GITHUB_SHA")
     if not sha:
         raise GitHubError("no commit: pass --sha or run in a GitHub Actions job (GITHUB_SHA)")

@@ -50,6 +50,20 @@ def is_dirty(state_dir: Path) -> bool:
     return bool(repo.git.status("--porcelain", "--", rel or "."))
 
 
+def last_change(state_dir: Path) -> str | None:
+    """The newest commit on HEAD's first-parent line that changed the state folder (a merge
+    commit counts as one change), or None outside git or when no commit changed it."""
+    repo = _repo(state_dir)
+    if repo is None or repo.working_tree_dir is None:
+        return None
+    rel = _relative(state_dir, repo)
+    try:
+        sha = repo.git.log("-1", "--first-parent", "--format=%H", "--", rel or ".")
+    except git.GitCommandError:  # no commit yet
+        return None
+    return str(sha).strip() or None
+
+
 def read_last_applied(
     state_dir: Path, ref: str = LAST_APPLIED_REF, *, like: StateTexts | None = None
 ) -> DesiredState | None:

@@ -24,6 +24,9 @@ phases by their names.
 1. Read the reviewed plan.json when one is given; its ``allow_mass_changes`` carries over,
    and so do its selectors when it is partial and the request names none: the fresh plan is
    then the same partial recomputation, for the stale check to compare like with like.
+   Selectors the request names carry out that part of the reviewed plan: every action of the
+   fresh partial plan must be one the reviewers saw (a reviewed full plan holds them all; a
+   reviewed partial plan only its own selection's, else the stale check says so).
 2. Take the network's apply lock: one apply per network at a time.
 3. Open the inputs and compute a fresh plan, as in ``plan`` steps 1 and 2; read what the
    invite sheets say (the network's name and links, unit names, the default language) and
@@ -62,7 +65,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.desired import contacts as pii
 from reconciler.desired import last_applied
-from reconciler.errors import ApplyDeclined, BlockedError, SyncError
+from reconciler.errors import ApplyDeclined, BlockedError, StalePlanError, SyncError
 from reconciler.model import ActionResult, DesiredState, Progress
 from reconciler.reconcile import invites, plan_json, sealing, select, views
 from reconciler.reconcile.apply import (
@@ -304,12 +307,26 @@ def _approve(
     current = PlanOutcome(inputs.plan, inputs.names())
     approved = True
     if reviewed is not None:
-        check_stale(reviewed, inputs.plan)
+        _check_stale(reviewed, inputs.plan)
     elif confirm is not None:
         approved = confirm(current)
     current.raise_if_blocked()
     if not approved and inputs.plan.has_changes:
         raise ApplyDeclined("aborted: nothing was applied")
+
+
+def _check_stale(reviewed: Plan, current: Plan) -> None:
+    """``check_stale``, saying so when the selectors reach beyond a reviewed partial plan."""
+    try:
+        check_stale(reviewed, current)
+    except StalePlanError as error:
+        if not reviewed.partial or set(current.only) == set(reviewed.only):
+            raise
+        raise StalePlanError(
+            f"{error.message} The reviewed plan was made with --only {' '.join(reviewed.only)} "
+            f"and this apply names --only {' '.join(current.only)}: apply it "
+            "without --only, or plan with these selectors and review that plan."
+        ) from None
 
 
 def _execute(

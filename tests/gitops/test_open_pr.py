@@ -146,6 +146,28 @@ def test_fetch_plan_downloads_the_plan_reviewed_on_the_merged_pr(
     assert (out / "plan.md").read_text() == "# plan"
 
 
+def test_fetch_plan_with_state_dir_finds_the_merge_that_last_changed_the_state(
+    checkout: Checkout, ci_env: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkout.git("checkout", "--quiet", "-b", "speakap-sync/render")
+    render_a_hire(checkout, tmp_path / "report")
+    checkout.git("commit", "--quiet", "-am", "render: 1 hire")
+    checkout.git("checkout", "--quiet", "main")
+    checkout.git("merge", "--quiet", "--no-ff", "-m", "Merge the render", "speakap-sync/render")
+    merge = checkout.head()
+    (checkout.root / "README.md").write_text("our network, documented\n")
+    checkout.git("commit", "--quiet", "-am", "docs")  # main moves on: HEAD is no merge
+    monkeypatch.setenv("GITHUB_SHA", checkout.head())
+    number = ci_env.open_pull("speakap-sync/render", "main", head_sha="bbb222")
+    plan = json.dumps({"format_version": 1, "actions": []}).encode()
+    ci_env.add_run("bbb222", {"plan.json": plan}, path=PLAN_WORKFLOW, name=PLAN_ARTIFACT)
+    ci_env.merge(number, merge)
+    out = tmp_path / "reviewed"
+    state = str(checkout.state_dir)
+    assert run(["github", "fetch-plan", "--out", str(out), "--state-dir", state]) == 0
+    assert json.loads((out / "plan.json").read_text())["format_version"] == 1
+
+
 def test_fetch_plan_refuses_when_the_last_push_was_never_planned(
     ci_env: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -166,8 +166,17 @@ def test_every_command_in_the_workflows_exists(capsys: pytest.CaptureFixture[str
 
 def test_a_staged_rollout_runs_the_apply_workflow_by_hand_with_selectors() -> None:
     trigger = load("apply")
-    assert trigger["on"]["workflow_dispatch"]["inputs"]["only"]["default"] == ""
+    assert trigger["on"]["workflow_dispatch"]["inputs"]["selector"]["default"] == ""
     (job,) = trigger["jobs"].values()
-    assert job["with"]["only"] == "${{ inputs.only || '' }}"
+    assert job["with"]["selector"] == "${{ inputs.selector || '' }}"
+    assert job["if"] == "${{ github.ref_name == github.event.repository.default_branch }}"
     (step,) = (s for s in steps("apply") if "speakap-sync apply" in str(s.get("run")))
-    assert step["env"]["SPEAKAP_SYNC_ONLY"] == "${{ inputs.only }}"  # read as apply's --only
+    assert step["env"]["SPEAKAP_SYNC_ONLY"] == "${{ inputs.selector }}"  # read as apply's --only
+    # the untrusted input reaches no script: only the environment
+    for name in ("apply", "speakap-sync-apply"):
+        text = (WORKFLOWS / f"{name}.yml").read_text()
+        runs = [str(s.get("run", "")) for s in steps(name)]
+        assert not any("inputs.selector" in r for r in runs)
+        assert text.count("inputs.selector") == 1
+    fetch = next(line for line in run_lines("apply") if "fetch-plan" in line)
+    assert '--state-dir "$STATE_DIR"' in fetch  # the merge that last changed the state

@@ -38,6 +38,9 @@ def test_plan_only_writes_a_partial_plan_with_only_their_actions(
     markdown = (world.out / "plan.md").read_text()
     assert "## speakap-sync plan: partial:" in markdown
     assert "Partial plan (--only A1, unit:store-02: 4 people)" in markdown
+    page = (world.out / "plan.html").read_text()
+    assert "<h1>speakap-sync plan: partial: " in page
+    assert '<div class="alert partial"><strong>Partial plan (--only A1, unit:store-02' in page
 
 
 def test_a_partial_apply_leaves_the_tag_and_the_full_plan_has_the_rest(
@@ -108,9 +111,24 @@ def test_apply_only_beyond_a_reviewed_partial_plan_is_stale(
     world.commit([*STORE_01, *STORE_02])
     plan(PlanRequest(world.state, world.out, only=("A1",)))
     request = ApplyRequest(world.state, world.out, world.out / "plan.json", only=("B2",))
-    with pytest.raises(BlockedError, match="create_user:B2"):
+    with pytest.raises(BlockedError, match="create_user:B2") as raised:
         apply(request)
+    assert "reviewed plan was made with --only A1 and this apply names --only B2" in str(
+        raised.value
+    )
     assert world.users() == {}
+
+
+def test_apply_only_within_a_reviewed_partial_plan_carries_out_that_part(
+    sim_world: tuple[World, SimulatorHandle],
+) -> None:
+    world, _ = sim_world
+    world.commit([*STORE_01, *STORE_02])
+    plan(PlanRequest(world.state, world.out, only=("unit:store-01",)))
+    request = ApplyRequest(world.state, world.out, world.out / "plan.json", only=("A3",))
+    outcome = apply(request)
+    assert outcome.ok and outcome.plan.only == ("A3",)
+    assert set(world.users()) == {"A3"}
 
 
 def test_an_unknown_selector_is_a_clear_error_before_anything_is_written(
@@ -138,3 +156,24 @@ def test_the_cli_takes_repeated_only_options_and_names_a_bad_one(
     assert summary["last_applied_moved"] is False
     assert world.plan("--only", "Z9") == 1
     assert "--only Z9: no such employee id" in capsys.readouterr().err
+
+
+def test_the_workflow_selector_reaches_apply_through_the_environment_split_at_spaces(
+    sim_world: tuple[World, SimulatorHandle],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world, _ = sim_world
+    world.commit([*STORE_01, *STORE_02])
+    assert world.plan() == 2  # the reviewed full plan
+    capsys.readouterr()
+    monkeypatch.setenv("SPEAKAP_SYNC_ONLY", "unit:store-02  A1")
+    assert world.apply("--output", "json") == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["partial"] == {"selectors": ["unit:store-02", "A1"], "people": 4}
+    assert set(world.users()) == {"A1", "B1", "B2", "B3"}
+    monkeypatch.setenv("SPEAKAP_SYNC_ONLY", "")  # a push: the input is empty, the whole plan
+    assert world.apply("--output", "json") == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["partial"] is None and summary["last_applied_moved"] is True
+    assert set(world.users()) == {"A1", "A2", "A3", "B1", "B2", "B3"}

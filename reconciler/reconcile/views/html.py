@@ -44,6 +44,7 @@ from reconciler.reconcile.views.describe import (
     describe,
     guard_line,
     guard_verdict,
+    partial_line,
     plural,
 )
 
@@ -196,13 +197,18 @@ def _org_tally(actions: tuple[Action, ...]) -> str:
 
 
 def _headline(plan: Plan, changes: Changes) -> str:
-    return f"speakap-sync plan: {'blocked: ' if plan.blocked else ''}{changes.headline()}"
+    partial = "partial: " if plan.partial else ""
+    blocked = "blocked: " if plan.blocked else ""
+    return f"speakap-sync plan: {partial}{blocked}{changes.headline()}"
 
 
 def _summary(plan: Plan, changes: Changes, options: ViewOptions) -> str:
     """The static part: headline, alerts, totals, guards, where the plan comes from."""
     e = html.escape
     parts = [f"<h1>{e(_headline(plan, changes))}</h1>"]
+    partial = partial_line(plan)
+    if partial:
+        parts.append(f'<div class="alert partial"><strong>{e(partial)}</strong></div>')
     blocking = [g for g in plan.guards if g.blocked]
     if blocking:
         items = "".join(f"<li>{e(guard_line(g))}</li>" for g in blocking)

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.model import ACTION_CAUSES, ACTION_KINDS, Action
+from reconciler.reconcile.guards import GuardResult
 from reconciler.reconcile.plan import Plan
 from reconciler.reconcile.plan_json import atomic_write
 from reconciler.reconcile.views.changes import RISK, Changes, changes_of
@@ -202,6 +203,12 @@ def _headline(plan: Plan, changes: Changes) -> str:
     return f"speakap-sync plan: {partial}{blocked}{changes.headline()}"
 
 
+def _guard_alert(kind: str, said: str, guards: list[GuardResult]) -> str:
+    """An alert box of class ``kind``: ``said`` in bold over one line per guard."""
+    items = "".join(f"<li>{html.escape(guard_line(g))}</li>" for g in guards)
+    return f'<div class="alert {kind}"><strong>{said}</strong><ul>{items}</ul></div>'
+
+
 def _summary(plan: Plan, changes: Changes, options: ViewOptions) -> str:
     """The static part: headline, alerts, totals, guards, where the plan comes from."""
     e = html.escape
@@ -211,18 +218,12 @@ def _summary(plan: Plan, changes: Changes, options: ViewOptions) -> str:
         parts.append(f'<div class="alert partial"><strong>{e(partial)}</strong></div>')
     blocking = [g for g in plan.guards if g.blocked]
     if blocking:
-        items = "".join(f"<li>{e(guard_line(g))}</li>" for g in blocking)
-        parts.append(
-            '<div class="alert blocked"><strong>Blocked by a safety guard: nothing will be '
-            f"applied.</strong><ul>{items}</ul></div>"
-        )
+        said = "Blocked by a safety guard: nothing will be applied."
+        parts.append(_guard_alert("blocked", said, blocking))
     overridden = [g for g in plan.guards if g.overridden]
     if overridden:
-        items = "".join(f"<li>{e(guard_line(g))}</li>" for g in overridden)
-        parts.append(
-            '<div class="alert overridden"><strong>Safety guard overridden with '
-            f"--allow-mass-changes.</strong><ul>{items}</ul></div>"
-        )
+        said = "Safety guard overridden with --allow-mass-changes."
+        parts.append(_guard_alert("overridden", said, overridden))
     columns = [c for c in CATEGORIES if c != "adopted" or changes.totals[c]]
     head = "".join(f"<th>{e(c)}</th>" for c in ["people", *columns, "actions"])
     cells = [changes.people, *(changes.totals[c] for c in columns), len(plan.actions)]

@@ -144,20 +144,24 @@ def show_value(name: str, value: Any, options: ViewOptions, markup: Markup = PLA
 
 def field_changes(action: Action, options: ViewOptions, markup: Markup = PLAIN) -> str:
     """``job title Clerk → Manager, phone ∅ → +31*******78`` for an ``update_user``."""
-    before = dict(action.before or {})
-    return ", ".join(
-        f"{label(k)} {show_value(k, before.get(k), options, markup)} → "
-        f"{show_value(k, v, options, markup)}"
-        for k, v in (action.after or {}).items()
-    )
+    return _changes(action, label, lambda k, v: show_value(k, v, options, markup))
 
 
 def org_unit_changes(action: Action, options: ViewOptions, markup: Markup = PLAIN) -> str:
     """``rename A → B, parent X → Y`` for an ``update_org_unit`` action (parents by name)."""
+    return _changes(
+        action,
+        lambda k: markup.verb(_ORG_FIELD_VERB.get(k, k)),
+        lambda k, v: _org_value(k, v, options, markup),
+    )
+
+
+def _changes(action: Action, said: Callable[[str], str], shown: Callable[[str, Any], str]) -> str:
+    """``<field> <before> → <after>`` for each field the action changes, in its order: the
+    field as ``said`` says it, both values as ``shown`` shows them."""
     before = dict(action.before or {})
     return ", ".join(
-        f"{markup.verb(_ORG_FIELD_VERB.get(k, k))} "
-        f"{_org_value(k, before.get(k), options, markup)} → {_org_value(k, v, options, markup)}"
+        f"{said(k)} {shown(k, before.get(k))} → {shown(k, v)}"
         for k, v in (action.after or {}).items()
     )
 

@@ -29,6 +29,16 @@ def _client() -> GitHubClient:
     return GitHubClient(GitHubContext.from_env())
 
 
+def _body(body_file: Path, if_missing: str | None, what: str) -> str:
+    """BODY_FILE's text, else the ``--if-missing`` text; ``what`` names the body in the error
+    when there is neither."""
+    if body_file.is_file():
+        return body_file.read_text(encoding="utf-8")
+    if if_missing is not None:
+        return if_missing
+    raise InputError(f"{what} does not exist", file=body_file)
+
+
 @github_app.command()
 def comment(
     body_file: Path = typer.Option(..., "--body-file", help="Markdown file to post (plan.md)."),
@@ -39,12 +49,7 @@ def comment(
     ),
 ) -> None:
     """Post BODY_FILE on the pull request, editing the comment with MARKER if there is one."""
-    if body_file.is_file():
-        body = body_file.read_text(encoding="utf-8")
-    elif if_missing is not None:
-        body = if_missing
-    else:
-        raise InputError("the comment body does not exist", file=body_file)
+    body = _body(body_file, if_missing, "the comment body")
     with _client() as client:
         number = pr or client.context.pr_number
         if number is None:
@@ -63,13 +68,8 @@ def step_summary(
     ),
 ) -> None:
     """Add BODY_FILE to this job step's summary ($GITHUB_STEP_SUMMARY), within GitHub's 1 MiB."""
-    if body_file.is_file():
-        body = body_file.read_text(encoding="utf-8")
-    elif if_missing is not None:
-        body = if_missing + "\n"
-    else:
-        raise InputError("the job summary body does not exist", file=body_file)
-    added = append_step_summary(body)
+    instead = None if if_missing is None else if_missing + "\n"
+    added = append_step_summary(_body(body_file, instead, "the job summary body"))
     typer.echo(f"job summary: {added:,} bytes added")
 
 

@@ -214,6 +214,23 @@ def test_github_comment_command_posts_then_edits_one_comment(
     assert [c["body"] for c in github.comments_on(12)] == [f"{MARKER}\n## Plan: 2 to create\n"]
 
 
+def test_github_comment_command_posts_the_fallback_text_when_the_body_file_is_missing(
+    github: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for key, value in github.env(pr=12).items():
+        monkeypatch.setenv(key, value)
+    missing = tmp_path / "plan.md"
+    assert run(["github", "comment", "--body-file", str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert "the comment body does not exist" in err and str(missing) in err
+    assert github.comments_on(12) == []
+    assert run(["github", "comment", "--body-file", str(missing), "--if-missing", "no plan"]) == 0
+    assert [c["body"] for c in github.comments_on(12)] == [f"{MARKER}\nno plan"]
+
+
 def test_github_comment_command_reports_a_rejection_without_a_traceback(
     github: FakeGitHub,
     tmp_path: Path,

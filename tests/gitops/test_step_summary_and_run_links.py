@@ -79,6 +79,7 @@ def test_github_step_summary_adds_the_plans_file_or_the_fallback(
     assert "job summary: 32 bytes added" in capsys.readouterr().out
     missing = tmp_path / "nothing.md"
     assert run(["github", "step-summary", "--body-file", str(missing)]) == 1
+    assert "the job summary body does not exist" in capsys.readouterr().err
     assert (
         run(["github", "step-summary", "--body-file", str(missing), "--if-missing", "no plan"]) == 0
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import typer
 
@@ -12,6 +13,7 @@ from reconciler.cli.app import github_app
 from reconciler.desired import last_applied
 from reconciler.desired.state import read_state
 from reconciler.errors import InputError
+from reconciler.feeds.config import find_feed
 from reconciler.gitops import branch as render_branch
 from reconciler.gitops import export_fetch, pull_scope
 from reconciler.gitops.github import (
@@ -110,6 +112,27 @@ def _close_outdated_render_pr(branch: str, base: str) -> None:
             "so this pull request is closed. The next change reopens one.",
         )
     typer.echo(f"closed pull request #{pull.number}: its change is no longer in the HR export")
+
+
+@github_app.command("has-feed")
+def has_feed(
+    state_dir: Path = typer.Option(Path("desired-state"), "--state-dir", help="Desired state."),
+) -> None:
+    """Tell the render job whether source.yaml has a `feed:` (step output `feed`): then the
+    HR export comes from the HR system's API (`speakap-sync fetch`)."""
+    feed = find_feed(state_dir)
+    pull_scope.write_step_output("feed", "true" if feed is not None else "false")
+    if feed is None:
+        typer.echo("source.yaml has no feed: the HR export comes from the workflow's source")
+        return
+    preset = f" (preset {feed.preset})" if feed.preset else ""
+    typer.echo(f"source.yaml has a feed{preset}: the HR export comes from {_origin(feed.url)}")
+
+
+def _origin(url: str) -> str:
+    """The scheme and host of a URL: its path or query may hold an account name."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}" if parts.hostname else "the configured URL"
 
 
 @github_app.command("fetch-plan")

@@ -54,6 +54,17 @@ class FeedConfig:
 
 
 def load_feed(state_dir: Path) -> FeedConfig:
+    """The feed of ``state_dir/source.yaml``; a source.yaml without one is a ``ConfigError``."""
+    feed = find_feed(state_dir)
+    if feed is None:
+        raise ConfigError(
+            "has no `feed:` section: nothing to fetch", file=state_dir / SOURCE_FILE, field="feed"
+        )
+    return feed
+
+
+def find_feed(state_dir: Path) -> FeedConfig | None:
+    """The feed of ``state_dir/source.yaml``, or None when it has no ``feed:`` section."""
     path = state_dir / SOURCE_FILE
     try:
         text = path.read_text(encoding="utf-8")
@@ -61,9 +72,7 @@ def load_feed(state_dir: Path) -> FeedConfig:
         raise ConfigError(f"cannot read it: {err.strerror}", file=path) from None
     doc = load_text(text, str(path), "source")
     feed = doc.get("feed") if isinstance(doc, Mapping) else None
-    if not isinstance(feed, Mapping):
-        raise ConfigError("has no `feed:` section: nothing to fetch", file=path, field="feed")
-    return parse_feed(feed, str(path))
+    return parse_feed(feed, str(path)) if isinstance(feed, Mapping) else None
 
 
 def parse_feed(feed: Mapping[str, Any], file: str) -> FeedConfig:

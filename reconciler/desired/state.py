@@ -25,6 +25,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Collection, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -214,48 +215,106 @@ def write_files(state_dir: Path, files: Mapping[str, str], *, same: Collection[s
     """Replace ``users/`` with ``files`` (relative path -> text) and the shards named in
     ``same`` (relative paths, kept as they are on disk), atomically.
 
-    The shards are written into a temporary directory beside ``users/`` and swapped in by
-    renames, so an error while writing leaves the previous state as it was. A shard in
-    ``same`` is linked into it, not written again; when every shard is in ``same`` and no
-    other is on disk, nothing is done. Entries of ``users/`` that are not shards (``*.yaml``),
-    e.g. a ``.gitkeep``, are copied over unchanged.
+    The shards are written into a staging directory beside ``users/`` (``stage_users``) and
+    swapped in by renames (``swap_users``), so an error while writing leaves the previous
+    state as it was. A shard in ``same`` is linked into it, not written again; when every
+    shard is in ``same`` and no other is on disk, nothing is done. Entries of ``users/`` that
+    are not shards (``*.yaml``), e.g. a ``.gitkeep``, are copied over unchanged.
     """
-    target = state_dir / USERS_DIR
-    if not files and target.is_dir():
-        on_disk = {f"{USERS_DIR}/{p.name}" for p in target.iterdir() if p.name.endswith(".yaml")}
-        if on_disk == set(same):
-            return
-    tmp = Path(tempfile.mkdtemp(prefix=".users.new-", dir=state_dir))
+    if not files and users_unchanged(state_dir, same):
+        return
+    stage = stage_users(state_dir)
     try:
-        (tmp / USERS_DIR).mkdir()
+        put_shards(stage, state_dir, {n: t.encode("utf-8") for n, t in files.items()}, same)
+        swap_users(state_dir, stage)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def users_unchanged(state_dir: Path, same: Collection[str]) -> bool:
+    """Whether the shards on disk are exactly ``same``: a render that writes nothing else
+    leaves ``users/`` as it is."""
+    target = state_dir / USERS_DIR
+    if not target.is_dir():
+        return False
+    on_disk = {f"{USERS_DIR}/{p.name}" for p in target.iterdir() if p.name.endswith(".yaml")}
+    return on_disk == set(same)
+
+
+def stage_users(state_dir: Path) -> Path:
+    """A new staging directory beside ``users/``, holding a ``users/`` with the entries of the
+    current one that are not shards; fill it with ``put_shards``, then ``swap_users`` (or
+    remove it)."""
+    stage = Path(tempfile.mkdtemp(prefix=".users.new-", dir=state_dir))
+    try:
+        (stage / USERS_DIR).mkdir()
+        target = state_dir / USERS_DIR
         if target.is_dir():
             for entry in sorted(target.iterdir()):
                 if entry.name.endswith(".yaml"):
                     continue  # a shard: the render's to rewrite or drop
                 if entry.is_dir() and not entry.is_symlink():
-                    shutil.copytree(entry, tmp / USERS_DIR / entry.name, symlinks=True)
+                    shutil.copytree(entry, stage / USERS_DIR / entry.name, symlinks=True)
                 else:
-                    shutil.copy2(entry, tmp / USERS_DIR / entry.name, follow_symlinks=False)
-        for name in same:
-            try:
-                os.link(state_dir / name, tmp / name)
-            except OSError:  # a file system without hard links
-                shutil.copy2(state_dir / name, tmp / name)
-        for name, text in files.items():
-            with (tmp / name).open("w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-        old = tmp / "old"
+                    shutil.copy2(entry, stage / USERS_DIR / entry.name, follow_symlinks=False)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return stage
+
+
+def put_shards(
+    stage: Path, state_dir: Path, files: Mapping[str, bytes], same: Iterable[str] = ()
+) -> None:
+    """Write ``files`` (relative path -> UTF-8 text) into a staging directory and link the
+    shards of ``same`` into it from ``state_dir``; every file written is on disk (fsync) when
+    this returns. Several processes may fill one staging directory, each with its own shards.
+
+    The files are written first and synced after, with a few threads: the syncs of many files
+    then share the file system's journal commits instead of waiting for one each. That is as
+    safe as a sync after each write: nothing is renamed into place before all have returned.
+    """
+    for name in same:
+        try:
+            os.link(state_dir / name, stage / name)
+        except OSError:  # a file system without hard links
+            shutil.copy2(state_dir / name, stage / name)
+    written: list[Path] = []
+    for name, data in files.items():
+        path = stage / name
+        with path.open("wb") as handle:
+            handle.write(data)
+        written.append(path)
+    if len(written) < 4:
+        for path in written:
+            _sync(path)
+        return
+    with ThreadPoolExecutor(max_workers=min(8, len(written))) as pool:
+        for _ in pool.map(_sync, written):
+            pass
+
+
+def _sync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def swap_users(state_dir: Path, stage: Path) -> None:
+    """Put the staged ``users/`` in place of the current one by renames (the caller removes
+    the staging directory, which then holds the old one)."""
+    target = state_dir / USERS_DIR
+    old = stage / "old"
+    try:
         if target.exists():
             target.rename(old)
-        (tmp / USERS_DIR).rename(target)
+        (stage / USERS_DIR).rename(target)
     except BaseException:
-        if not target.exists() and (tmp / "old").exists():
-            (tmp / "old").rename(target)
+        if not target.exists() and old.exists():
+            old.rename(target)
         raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -1,12 +1,15 @@
 """Render a large export in several processes, each owning a set of users shards.
 
-The main process reads the export and sends every row to the worker that owns the shard of
-its employee id (so all contracts of one person meet in one worker). Each worker reads its own
+Every row goes to the worker that owns the shard of its employee id (so all contracts of one
+person meet in one worker). An export that can be opened again cheaply (CSV) is read by every
+worker, each keeping its own rows and noting every record that may hide rows; any other is
+read by the main process, which sends each row to its worker. Each worker reads its own
 previous shards, renders them with ``incremental.render_shards`` (the same code as the serial
-render, with the render cache's memos the main process loaded before forking), and sends back
-the text of its changed shards, the names of the unchanged ones, their memos and a tally for
-the report. The main process never parses the previous state nor formats a person: that work
-is split between workers.
+render, with the render cache's memos the main process loaded before forking), writes its
+changed shards into the staging directory it was given (or, without one, sends their text
+back), and sends back the names of the unchanged ones, their memos and a tally for the
+report. The main process never parses the previous state nor formats a person: that work is
+split between workers.
 
 The result is byte-identical to the serial render. When a previous person is not in the shard
 its id hashes to (the shard count changed, or a hand edit moved them), the workers say so and
@@ -15,9 +18,10 @@ the caller (``render.run``) renders serially instead.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from multiprocessing.connection import Connection
@@ -25,14 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.desired.config import Config
-from reconciler.desired.state import USERS_DIR, shard_key
-from reconciler.errors import StateError, SyncError
+from reconciler.desired.state import USERS_DIR, put_shards, shard_key
+from reconciler.errors import InputError, StateError, SyncError
 from reconciler.model import Progress
 from reconciler.render.core import Seal, Tally, build_report
 from reconciler.render.incremental import Memos, RuleSets, ShardMemo, render_shards
 from reconciler.render.report import Report
 from reconciler.render.sources import open_export
-from reconciler.render.sources.base import RawRow
+from reconciler.render.sources.base import Export, RawRow, RowFilter
 
 _CHUNK = 2000
 _TICK = 1000  # rows between progress reports
@@ -43,11 +47,12 @@ _HEX = frozenset("0123456789abcdef")
 class Result:
     """A whole render: the shards to write, the unchanged ones, the memos, the report."""
 
-    files: dict[str, str]
+    files: dict[str, str]  # not yet written: relative path -> text
     same: tuple[str, ...]
     memos: dict[str, ShardMemo]
     rules: RuleSets  # the rule sets the memos' new entries name
     report: Report
+    staged: tuple[str, ...] = ()  # written into the staging directory already
 
 
 def possible(state_dir: Path, shards: int) -> bool:
@@ -79,14 +84,21 @@ def render_files(
     memos: Memos,
     seal: Seal | None = None,
     progress: Progress | None = None,
+    stage: Path | None = None,
 ) -> Result | None:
-    """The render in ``workers`` processes, or None when the serial render must do it."""
+    """The render in ``workers`` processes, or None when the serial render must do it.
+
+    With a ``stage`` (``state.stage_users``), the workers write the changed shards into it
+    (``Result.staged``) instead of sending their text back."""
     owned: list[list[Path]] = [[] for _ in range(workers)]
     users = state_dir / USERS_DIR
     if users.is_dir():
         for path in sorted(users.glob("*.yaml")):
             owned[_owner(path.stem, workers)].append(path)
     export = open_export(hr_file, config.source)
+    reopen = export.reopen
+    if reopen is not None:
+        export.close()  # every worker reads its own stream
     context = multiprocessing.get_context("fork")  # children inherit config without pickling
     pipes: list[Connection] = []
     processes = []
@@ -94,15 +106,19 @@ def render_files(
     try:
         for index in range(workers):
             parent, child = context.Pipe()
-            args = (child, config, owned[index], memos, today, export.serial_dates, seal)
+            job = _Job(index, workers, state_dir, owned[index], export.headers, reopen, stage)
+            args = (child, job, config, memos, today, export.serial_dates, seal)
             process = context.Process(target=_worker, args=args, daemon=True)
             process.start()
             child.close()
             pipes.append(parent)
             processes.append(process)
         try:
-            _route(counted(export.rows, progress), config, pipes)
-            results = [pipe.recv() for pipe in pipes]
+            if reopen is None:
+                _route(counted(export.rows, progress), config, pipes)
+            elif progress is not None:
+                progress("render rows", 0, None)
+            results = [_answer(pipe, progress) for pipe in pipes]
         except (EOFError, BrokenPipeError, ConnectionResetError):
             # A worker died without answering (the OOM killer, a signal): its pipe closed.
             dead = [p.exitcode for p in processes if p.exitcode is not None]
@@ -122,6 +138,30 @@ def render_files(
     return _collect(results, config, today, hr_file.name)
 
 
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """What one worker does: its shards, and where its rows come from and its shards go."""
+
+    index: int
+    workers: int
+    state_dir: Path
+    files: list[Path]  # its previous shards
+    headers: tuple[str, ...]  # the export's, as the main process read them
+    reopen: Callable[[RowFilter | None], Export] | None  # None: the rows come through the pipe
+    stage: Path | None
+
+
+def _answer(pipe: Connection, progress: Progress | None) -> tuple[str, Any]:
+    """A worker's answer; the rows it reports read on the way go to ``progress``."""
+    while True:
+        message: tuple[str, Any] = pipe.recv()
+        if message[0] != "rows":
+            return message
+        read, done = message[1]
+        if progress is not None:
+            progress("render rows", read, read if done else None)
+
+
 def counted(rows: Iterator[RawRow], progress: Progress | None) -> Iterator[RawRow]:
     """``rows``, telling ``progress`` how many were read ("render rows"; the total is known
     only at the end, when a last call ends the task)."""
@@ -138,14 +178,39 @@ def counted(rows: Iterator[RawRow], progress: Progress | None) -> Iterator[RawRo
     progress("render rows", read, read)
 
 
-def _route(rows: Iterator[RawRow], config: Config, pipes: Sequence[Connection]) -> None:
+def _owner_of_id(shards: int, workers: int) -> Callable[[str | None], int]:
+    """The index of the worker that owns the shard of an employee id as an export holds it
+    (the first for a row without one). The same as ``_owner(shard_key(id))``, from the
+    digest's bytes rather than its hex text (once per row of the export, in every worker)."""
+    shift = {1: 32, 16: 28, 256: 24, 4096: 20}[shards]  # the key's bits of the digest's 32
+
+    def index(text: str | None) -> int:
+        employee_id = " ".join(text.split()) if text else ""
+        if not employee_id:
+            return 0
+        digest = hashlib.blake2b(employee_id.encode("utf-8"), digest_size=4).digest()
+        return (int.from_bytes(digest, "big") >> shift) % workers
+
+    return index
+
+
+def _worker_of(config: Config, workers: int) -> Callable[[RawRow], int]:
+    """The index of the worker a row goes to (``_owner_of_id`` of its employee id)."""
     header = config.source.columns["employee_id"]
-    shards = config.source.user_shards
+    owner = _owner_of_id(config.source.user_shards, workers)
+
+    def index(raw: RawRow) -> int:
+        return owner(raw.values.get(header))
+
+    return index
+
+
+def _route(rows: Iterator[RawRow], config: Config, pipes: Sequence[Connection]) -> None:
+    worker_of = _worker_of(config, len(pipes))
     chunks: list[list[tuple[int, dict[str, str | None], str | None, bool]]] = [[] for _ in pipes]
     broken: list[int] = []
     for raw in rows:
-        employee_id = " ".join((raw.values.get(header) or "").split())
-        index = _owner(shard_key(employee_id, shards), len(pipes)) if employee_id else 0
+        index = worker_of(raw)
         chunk = chunks[index]
         # tuples pickle fast, dataclasses not
         chunk.append((raw.line, raw.values, raw.error, raw.hides_rows))
@@ -170,43 +235,77 @@ def _collect(
     tallies: list[Tally] = []
     for status, payload in results:
         if status == "error":
-            message, file, line, fld, employee_id = payload
-            raise StateError(message, file=file, line=line, field=fld, employee_id=employee_id)
+            kind, message, file, line, fld, employee_id = payload
+            raise kind(message, file=file, line=line, field=fld, employee_id=employee_id)
         if status == "crash":
             raise RuntimeError(f"a render worker failed:\n{payload}")
     if any(status == "misplaced" for status, _ in results):
         return None
-    for _, (texts, unchanged, part_memos, part_rules, part_tally) in results:
+    staged: list[str] = []
+    for _, (texts, written, unchanged, part_memos, part_rules, part_tally) in results:
         files.update(texts)
+        staged += written
         same += unchanged
         memos.update(part_memos)
         rules.update(part_rules)
         tallies.append(part_tally)
     report = build_report(tallies, config, today, source)
-    return Result(dict(sorted(files.items())), tuple(sorted(same)), memos, rules, report)
+    files = dict(sorted(files.items()))
+    return Result(files, tuple(sorted(same)), memos, rules, report, tuple(sorted(staged)))
 
 
 def _worker(
     conn: Connection,
+    job: _Job,
     config: Config,
-    files: list[Path],
     memos: Memos,
     today: date,
     serial_dates: bool,
     seal: Seal | None,
 ) -> None:
     broken: list[int] = []
+    export: Export | None = None
 
-    def rows() -> Iterator[RawRow]:
+    def routed() -> Iterator[RawRow]:
         while isinstance(chunk := conn.recv(), list):
             for line, values, error, hides_rows in chunk:
                 yield RawRow(line, values, error, hides_rows)
         broken.extend(chunk)  # the end message: the broken lines of the whole export
 
-    stream = rows()
+    owner = _owner_of_id(config.source.user_shards, job.workers)
+    seen = 0  # rows of the export read (the reader builds only this worker's)
+
+    def wanted(employee_id: str | None) -> bool:
+        nonlocal seen
+        seen += 1
+        return owner(employee_id) == job.index
+
+    def own(rows: Iterator[RawRow]) -> Iterator[RawRow]:
+        nonlocal seen
+        worker_of = _worker_of(config, job.workers)
+        tell = _TICK if job.index == 0 else 0  # the first worker tells how far the reading is
+        for raw in rows:
+            if raw.hides_rows:  # any worker's: each holds its leavers while there are any
+                seen += 1
+                broken.append(raw.line)
+                if worker_of(raw) != job.index:
+                    continue
+            if tell and seen >= tell:
+                conn.send(("rows", (seen, False)))
+                tell = seen + _TICK
+            yield raw
+        if tell:
+            conn.send(("rows", (seen, True)))
+
     try:
-        previous = {f"{USERS_DIR}/{path.name}": _read(path) for path in files}
-        origin = str(files[0].parent.parent).rstrip("/") + "/" if files else ""
+        if job.reopen is None:
+            stream = routed()
+        else:
+            export = job.reopen((config.source.columns["employee_id"], wanted))
+            if export.headers != job.headers:
+                raise InputError("the export changed while it was read", file=export.path)
+            stream = own(export.rows)
+        previous = {f"{USERS_DIR}/{path.name}": _read(path) for path in job.files}
         rendered = render_shards(
             stream,
             config,
@@ -214,7 +313,7 @@ def _worker(
             memos,
             today,
             serial_dates,
-            origin=origin,
+            origin=str(job.state_dir).rstrip("/") + "/",
             placed=True,
             broken=broken,  # filled once the stream ends, before anyone is offboarded
             seal=seal,
@@ -223,14 +322,24 @@ def _worker(
             reply: tuple[str, Any] = ("misplaced", None)
         else:
             r = rendered
-            result = (r.files, r.same, r.memos, r.rules, r.tally)
-            reply = ("ok", result)
+            texts = r.files
+            written: tuple[str, ...] = ()
+            if job.stage is not None:
+                data = {name: text.encode("utf-8") for name, text in texts.items()}
+                put_shards(job.stage, job.state_dir, data)
+                texts, written = {}, tuple(texts)
+            reply = ("ok", (texts, written, r.same, r.memos, r.rules, r.tally))
     except SyncError as err:
-        reply = ("error", (err.message, err.file, err.line, err.field, err.employee_id))
+        fields = (err.message, err.file, err.line, err.field, err.employee_id)
+        reply = ("error", (type(err), *fields))
     except BaseException:
         reply = ("crash", traceback.format_exc())
-    for _ in stream:  # drain, so the main process never blocks sending to us
-        pass
+    finally:
+        if export is not None:
+            export.close()
+    if job.reopen is None:
+        for _ in stream:  # drain, so the main process never blocks sending to us
+            pass
     conn.send(reply)
     conn.close()
 

@@ -9,14 +9,24 @@ from __future__ import annotations
 import functools
 import gc
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 from reconciler.desired import contacts
-from reconciler.desired.config import load_config
-from reconciler.desired.state import USERS_DIR, parse_users, state_files, write_files
+from reconciler.desired.config import Config, load_config
+from reconciler.desired.state import (
+    USERS_DIR,
+    parse_users,
+    put_shards,
+    stage_users,
+    state_files,
+    swap_users,
+    users_unchanged,
+    write_files,
+)
 from reconciler.desired.state import render_shards as format_shards
 from reconciler.errors import InputError
 from reconciler.model import Progress
@@ -95,9 +105,12 @@ def _render(
     count = _workers(hr_file) if workers is None else workers
     result = None
     if count > 1 and parallel.possible(state_dir, config.source.user_shards):
-        result = parallel.render_files(
-            hr_file, config, state_dir, today, count, memos, seal, progress
-        )
+        if key is None:  # the workers write the shards; swapped in once all are written
+            result = _render_staged(hr_file, config, state_dir, today, count, memos, progress)
+        else:
+            result = parallel.render_files(
+                hr_file, config, state_dir, today, count, memos, seal, progress
+            )
     if result is None:  # serial, or people outside their shard (another shard count)
         previous = {
             name: text
@@ -128,12 +141,38 @@ def _render(
         kept = {name: (state_dir / name).read_text(encoding="utf-8") for name in same}
         every = {**files, **kept}
         files, same = _commit_contacts(every, config.source.user_shards, key, contacts_out), ()
-    write_files(state_dir, files, same=same)
+    if not result.staged:
+        write_files(state_dir, files, same=same)
     if inputs is not None:
         cache.save(state_dir, inputs, Memos(result.memos, {**memos.rules, **result.rules}))
     if report_dir is not None:
         write_report(result.report, report_dir)
     return result.report
+
+
+def _render_staged(
+    hr_file: Path,
+    config: Config,
+    state_dir: Path,
+    today: date,
+    count: int,
+    memos: Memos,
+    progress: Progress | None,
+) -> parallel.Result | None:
+    """The render in ``count`` processes that write the changed shards into a staging
+    directory; the staged ``users/`` replaces the current one once every worker has written
+    and synced its shards (nothing is replaced when nothing changed)."""
+    stage = stage_users(state_dir)
+    try:
+        result = parallel.render_files(
+            hr_file, config, state_dir, today, count, memos, None, progress, stage
+        )
+        if result is not None and (result.staged or not users_unchanged(state_dir, result.same)):
+            put_shards(stage, state_dir, {}, result.same)
+            swap_users(state_dir, stage)
+        return result
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def _commit_contacts(

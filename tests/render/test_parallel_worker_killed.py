@@ -31,3 +31,4 @@ def test_a_worker_killed_mid_render_is_one_error_and_the_state_is_untouched(
         render_to_disk(sample_path("hr-export-day1.csv"), state, DAY1, workers=2)
     assert "worker" in caught.value.message
     assert not (state / "users").exists()
+    assert not list(state.glob(".users.new-*"))  # the staged shards are gone too

@@ -32,6 +32,12 @@ class RawRow:
     hides_rows: bool = False
 
 
+# Which rows of an export a reader builds: a column and whether a row with this value (None:
+# none) in that column is wanted, asked once for every row that does not hide rows. A record
+# that may hide rows (``RawRow.hides_rows``) is always yielded: every reader must see it.
+RowFilter = tuple[str, Callable[[str | None], bool]]
+
+
 @dataclass(slots=True)
 class Export:
     """An opened export: its headers (read eagerly) and a one-shot stream of rows."""
@@ -43,6 +49,10 @@ class Export:
     header_line: int = 1
     serial_dates: bool = False  # XLSX: numbers in date columns are Excel serial dates
     _close: Callable[[], None] = field(default=lambda: None)
+    # The same export opened again, its checks and detection not redone, building only the
+    # rows a filter wants: another process reads its own rows this way. None when reading the
+    # export again costs too much.
+    reopen: Callable[[RowFilter | None], Export] | None = None
 
     def close(self) -> None:
         self._close()

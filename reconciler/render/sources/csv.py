@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from reconciler.render.sources.base import (
     SUPPORTED,
     Export,
     RawRow,
+    RowFilter,
     check_headers,
     foreign_bom,
 )
@@ -31,6 +33,7 @@ _UTF8_MULTIBYTE = re.compile(
     rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
     rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
 )
+_LEAD_AND_CONTINUATION = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")  # how every one begins
 
 
 def check_text(path: Path) -> None:
@@ -100,7 +103,9 @@ def _has_utf8_sequence(path: Path) -> bool:
     tail = b""
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
-            if _UTF8_MULTIBYTE.search(tail + chunk):
+            text = tail + chunk
+            # the plain pair is found at C speed; only a chunk that holds one needs the full test
+            if _LEAD_AND_CONTINUATION.search(text) and _UTF8_MULTIBYTE.search(text):
                 return True
             tail = chunk[-3:]  # a sequence may straddle the chunk boundary
     return False
@@ -162,8 +167,20 @@ class _Lines:
         return line
 
 
-def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None = None) -> Export:
-    check_text(path)
+def read_csv(
+    path: Path,
+    only: RowFilter | None = None,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    checked: bool = False,
+) -> Export:
+    """Open a CSV export: its headers read, its rows a stream (``only``: the rows this filter
+    wants, asked once for each row that does not hide rows, and every row that does).
+    ``checked``: the file was checked to be text (``check_text``) when it was opened
+    before."""
+    if not checked:
+        check_text(path)
     enc = encoding or detect_encoding(path)
     handle = path.open(encoding=enc, newline="", errors="strict")
     lines = _Lines(handle, path)
@@ -202,14 +219,18 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
         path=path,
         format="csv",
         headers=tuple(headers),
-        rows=_rows(reader, lines, headers, delim, enc),
+        rows=_rows(reader, lines, headers, delim, enc, only),
         header_line=header_line,
         _close=handle.close,
+        reopen=functools.partial(read_csv, path, encoding=enc, delimiter=delim, checked=True),
     )
 
 
-def _rows(reader: Any, lines: _Lines, headers: list[str], delim: str, enc: str) -> Iterator[RawRow]:
+def _rows(
+    reader: Any, lines: _Lines, headers: list[str], delim: str, enc: str, only: RowFilter | None
+) -> Iterator[RawRow]:
     width = len(headers)
+    position, wanted = (headers.index(only[0]), only[1]) if only else (width, None)
     try:
         with lines.handle:
             for start, end, cells, broken in _records(reader, lines, delim):
@@ -217,12 +238,16 @@ def _rows(reader: Any, lines: _Lines, headers: list[str], delim: str, enc: str) 
                     continue
                 if len(cells) > width and not "".join(cells[width:]).strip():
                     cells = cells[:width]  # trailing delimiters are not raggedness
+                error = broken or _swallowed(cells, start, end, delim)
+                hides_rows = error is not None and end > start  # it may hold rows
+                value = cells[position] if position < len(cells) else None
+                if wanted and not hides_rows and not wanted(value):
+                    continue  # a row the filter drops is not built
                 values: dict[str, str | None] = dict(zip(headers, cells, strict=False))
                 for h in headers[len(cells) :]:
                     values[h] = None
-                error = broken or _swallowed(cells, start, end, delim)
-                if error is not None:  # over several lines, it may hold rows
-                    yield RawRow(line=start, values=values, error=error, hides_rows=end > start)
+                if error is not None:
+                    yield RawRow(line=start, values=values, error=error, hides_rows=hides_rows)
                 elif len(cells) != width:
                     error = f"ragged row: {len(cells)} fields, the header has {width}"
                     yield RawRow(line=start, values=values, error=error)

@@ -316,17 +316,19 @@ def _approve(
 
 
 def _check_stale(reviewed: Plan, current: Plan) -> None:
-    """``check_stale``, saying so when the selectors reach beyond a reviewed partial plan."""
-    try:
-        check_stale(reviewed, current)
-    except StalePlanError as error:
-        if not reviewed.partial or set(current.only) == set(reviewed.only):
-            raise
+    """``check_stale``; selectors that reach beyond a reviewed partial plan are said as such,
+    not as a change of live or desired state."""
+    beyond = sorted(current.ids() - reviewed.ids())
+    if beyond and reviewed.partial and set(current.only) != set(reviewed.only):
+        shown = ", ".join(beyond[:20]) + (f" and {len(beyond) - 20} more" if beyond[20:] else "")
+        asked = " ".join(f"--only {s}" for s in current.only)
         raise StalePlanError(
-            f"{error.message} The reviewed plan was made with --only {' '.join(reviewed.only)} "
-            f"and this apply names --only {' '.join(current.only)}: apply it "
-            "without --only, or plan with these selectors and review that plan."
-        ) from None
+            f"{asked} reaches beyond the reviewed plan, made with "
+            f"{' '.join(f'--only {s}' for s in reviewed.only)}: {len(beyond)} action(s) "
+            f"nobody reviewed: {shown}. Apply the reviewed plan without --only, or plan "
+            f"{asked} and review that plan."
+        )
+    check_stale(reviewed, current)
 
 
 def _execute(
@@ -420,7 +422,7 @@ def _finish(
             moved = True
         except SyncError as error:  # e.g. the push to origin was refused
             not_moved, reason = error, f"moving it failed: {error}"
-    elif summary.ok:  # everything landed, yet the tag stays: say so, it is easy to miss
+    elif summary.ok and not inputs.plan.partial:  # the tag stays: say so, it is easy to miss
         notify(f"warning: the last-applied tag did not move: {reason}")
     with_code = sum(1 for e in entries if e.code)
     outcome = ApplyOutcome(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import gc
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -21,6 +20,7 @@ from reconciler.desired.state import (
     USERS_DIR,
     parse_users,
     put_shards,
+    remove_stage,
     stage_users,
     state_files,
     swap_users,
@@ -172,7 +172,7 @@ def _render_staged(
             swap_users(state_dir, stage)
         return result
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        remove_stage(stage)
 
 
 def _commit_contacts(

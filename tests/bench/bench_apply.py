@@ -48,6 +48,8 @@ class Run:
     throttled: int
     seconds: float
     converged: bool
+    server: float = 0.0  # the simulator's busy time during the apply
+    latency: float = 0.0  # of that, the latency knob's sleeps
 
 
 def paced(world: World, rate: float | None) -> None:
@@ -68,9 +70,11 @@ def measure(world: World, sim: SimulatorHandle, wanted: list[Person], rate: floa
     sim.knobs.rate_limit = rate
     before, throttled = sim.counters.requests, sim.counters.throttled
     bulk_before = sim.counters.by_path.get("/Bulk", 0)
+    busy, slept = sim.counters.busy_seconds, sim.counters.latency_seconds
     start = time.perf_counter()
     code = world.apply("--output", "json")
     seconds = time.perf_counter() - start
+    busy, slept = sim.counters.busy_seconds - busy, sim.counters.latency_seconds - slept
     requests = sim.counters.requests - before
     bulk_requests = sim.counters.by_path.get("/Bulk", 0) - bulk_before
     sim.knobs.rate_limit = None
@@ -85,6 +89,8 @@ def measure(world: World, sim: SimulatorHandle, wanted: list[Person], rate: floa
         sim.counters.throttled - throttled,
         seconds,
         converged,
+        busy,
+        slept,
     )
 
 

@@ -276,11 +276,16 @@ def simple_equality(text: str) -> tuple[str, Any] | None:
 
 @dataclass(frozen=True, slots=True)
 class PatchPath:
-    """A PATCH path: ``attr``, ``attr.sub``, ``urn:...:attr``, ``attr[filter]``, ``attr[f].sub``."""
+    """A PATCH path: ``attr``, ``attr.sub``, ``urn:...:attr``, ``attr[filter]``, ``attr[f].sub``.
+
+    ``equals`` is ``(name, value)`` when the filter is a lone ``name eq "value"`` on a plain
+    sub-attribute name (``members[value eq "u-1"]``): what a membership removal sends, which
+    the PATCH code matches by a set lookup instead of evaluating the filter per value."""
 
     attr: AttrPath
     selector: Predicate | None = None
     sub: str | None = None
+    equals: tuple[str, str] | None = None
 
 
 def parse_patch_path(text: str) -> PatchPath:
@@ -291,4 +296,9 @@ def parse_patch_path(text: str) -> PatchPath:
     selector = parse_filter(match.group(2)) if match.group(2) is not None else None
     if selector is not None and attr.sub is not None:
         raise FilterError(f"invalid path: {text}")
-    return PatchPath(attr, selector, match.group(3))
+    equals = None
+    if selector is not None:
+        simple = simple_equality(match.group(2))
+        if simple is not None and isinstance(simple[1], str) and re.fullmatch(r"\w+", simple[0]):
+            equals = (simple[0], simple[1])
+    return PatchPath(attr, selector, match.group(3), equals)

@@ -10,6 +10,10 @@ processed, a response delayed past the client's timeout or a dropped connection,
 where a client cannot know whether its POST landed), the maximum page size, and SCIM Bulk's
 limits (``bulk_max_operations`` 0: no Bulk; see ``simulator.bulk``).
 
+Counters (:class:`Counters`): requests by route, 429s, faults, requests in flight, and the
+server's busy time (wall seconds during which a SCIM request was being served), so a benchmark
+can tell the server's share of a run from the client's.
+
 Hostile clients: a request is authenticated before its body is read (a refused one is answered
 at once and its connection closed, the body never read); a body larger than ``max_body_bytes``
 is refused with 413, a missing, negative, non-numeric or contradictory ``Content-Length`` on a
@@ -65,6 +69,11 @@ class Counters:
     faults: int = 0
     in_flight: int = 0
     max_in_flight: int = 0  # the most SCIM requests served at once
+    # wall seconds during which at least one SCIM request was being served (its latency knob,
+    # routing, the network's work and writing the answer): the server's share of a run's time
+    busy_seconds: float = 0.0
+    latency_seconds: float = 0.0  # of that, the latency knob's sleeps (summed per request)
+    busy_since: float = 0.0  # when the current busy stretch began (in_flight went above 0)
 
 
 class SimulatorServer(ThreadingHTTPServer):
@@ -212,6 +221,8 @@ class _Handler(BaseHTTPRequestHandler):
             counters.requests += 1
             route = "/" + path.strip("/").split("/")[0]
             counters.by_path[route] = counters.by_path.get(route, 0) + 1
+            if counters.in_flight == 0:
+                counters.busy_since = time.perf_counter()
             counters.in_flight += 1
             counters.max_in_flight = max(counters.max_in_flight, counters.in_flight)
         try:
@@ -219,12 +230,16 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             with server.lock:
                 counters.in_flight -= 1
+                if counters.in_flight == 0:
+                    counters.busy_seconds += time.perf_counter() - counters.busy_since
 
     def _serve_scim(self, method: str, path: str, query: dict[str, str], raw: bytes) -> None:
         server = self.server
         knobs = server.knobs
         if knobs.latency:
             time.sleep(knobs.latency)
+            with server.lock:
+                server.counters.latency_seconds += knobs.latency
         if not server.take_token():
             with server.lock:
                 server.counters.throttled += 1

@@ -373,22 +373,21 @@ class Network:
         return resource
 
     def _checked_members(self, members: Iterable[Any]) -> list[Json]:
+        """Every member an existing user or group, once, in the stored form (in order)."""
         out: dict[str, Json] = {}
+        users, groups = self.users, self.groups
+        user_ref, group_ref = f"{self.base_url}/Users/", f"{self.base_url}/Groups/"
         for member in members:
-            value = member.get("value") if isinstance(member, Mapping) else None
+            is_map = type(member) is dict or isinstance(member, Mapping)
+            value = member.get("value") if is_map else None
             if not isinstance(value, str):
                 raise ScimProblem(400, "a member needs a value", "invalidValue")
-            if value in self.users:
-                member_type = "User"
-            elif value in self.groups:
-                member_type = "Group"
+            if value in users:
+                out[value] = {"value": value, "$ref": user_ref + value, "type": "User"}
+            elif value in groups:
+                out[value] = {"value": value, "$ref": group_ref + value, "type": "Group"}
             else:
                 raise ScimProblem(400, f"member {value} does not exist", "invalidValue")
-            out[value] = {
-                "value": value,
-                "$ref": f"{self.base_url}/{member_type}s/{value}",
-                "type": member_type,
-            }
         return list(out.values())
 
     def _check_unique(self, kind: Kind, resource: Json, resource_id: str) -> None:
@@ -404,18 +403,20 @@ class Network:
 
     def _store(self, kind: Kind, resource: Json, previous: Json | None) -> None:
         if previous is not None:
-            self._unstore(kind, previous, keep_order=True)
+            self._unstore(kind, previous, keep_order=True, members=False)
         self.table(kind)[resource["id"]] = resource
         if kind == "Users":
             self._user_names[resource["userName"].lower()] = resource["id"]
         if resource.get("externalId") is not None:
             self._external_ids[kind][resource["externalId"]] = resource["id"]
         if kind == "Groups":
-            for member in resource.get("members") or ():
-                self._user_groups.setdefault(member["value"], set()).add(resource["id"])
+            before = (previous.get("members") or ()) if previous is not None else ()
+            self._relink(resource["id"], before, resource.get("members") or ())
         self.changes += 1
 
-    def _unstore(self, kind: Kind, resource: Json, keep_order: bool = False) -> None:
+    def _unstore(
+        self, kind: Kind, resource: Json, keep_order: bool = False, members: bool = True
+    ) -> None:
         if not keep_order:  # a replacement keeps its position in the listing
             self.table(kind).pop(resource["id"], None)
             self._order[kind] = None
@@ -423,9 +424,18 @@ class Network:
             self._user_names.pop(str(resource["userName"]).lower(), None)
         if resource.get("externalId") is not None:
             self._external_ids[kind].pop(resource["externalId"], None)
-        if kind == "Groups":
-            for member in resource.get("members") or ():
-                self._user_groups.get(member["value"], set()).discard(resource["id"])
+        if kind == "Groups" and members:
+            self._relink(resource["id"], resource.get("members") or (), ())
+
+    def _relink(self, group_id: str, before: Iterable[Json], after: Iterable[Json]) -> None:
+        """The users' group index after a group's members went from ``before`` to ``after``
+        (only the difference is touched: a PATCH of a few members of a large group is cheap)."""
+        old = {m["value"] for m in before}
+        new = {m["value"] for m in after}
+        for value in old - new:
+            self._user_groups.get(value, set()).discard(group_id)
+        for value in new - old:
+            self._user_groups.setdefault(value, set()).add(group_id)
 
     def _set_members(self, group_id: str, change: Any) -> None:
         group = self.groups[group_id]

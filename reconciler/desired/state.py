@@ -27,7 +27,7 @@ import shutil
 import tempfile
 from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -426,10 +426,9 @@ def _plain(node: Any) -> Any:
 
 def parse_users(text: str, file: str) -> list[Person]:
     """Every person in one users shard (fast path first, full YAML for other valid forms)."""
-    try:
-        return [_person(raw) for raw in _parse_canonical(text)]
-    except _NotCanonical:
-        pass
+    canonical = _canonical_people(text)
+    if canonical is not None:
+        return canonical
     try:
         doc = parse_yaml(text, file)
     except ConfigError as err:
@@ -457,6 +456,14 @@ def parse_users(text: str, file: str) -> list[Person]:
     return people
 
 
+def _canonical_people(text: str) -> list[Person] | None:
+    """The people of a shard in exactly the canonical form, in its order; None otherwise."""
+    try:
+        return [_person(raw) for raw in _parse_canonical(text)]
+    except _NotCanonical:
+        return None
+
+
 def _path(field: str | None) -> list[str | int]:
     if not field:
         return []
@@ -470,6 +477,8 @@ class StateTexts:
 
     files: Mapping[str, str]
     state: DesiredState
+    # users shard -> its people in the order of its text, for shards in the canonical form
+    shards: Mapping[str, tuple[Person, ...]] = field(default_factory=dict)
 
 
 def read_state_files(
@@ -490,6 +499,17 @@ def read_state_files(
     A file with the same text, and in a users shard a person with the same lines, are taken
     from it instead of being parsed again; the result is the same.
     """
+    return _read_state_files(files, origin, separator, problems, like)[0]
+
+
+def _read_state_files(
+    files: Mapping[str, str],
+    origin: str,
+    separator: str,
+    problems: list[StateError] | None,
+    like: StateTexts | None,
+) -> tuple[DesiredState, dict[str, tuple[Person, ...]]]:
+    """``read_state_files``, and the people of each canonical users shard in its order."""
 
     def where(name: str) -> str:
         return f"{origin}{separator}{name}" if origin else name
@@ -498,7 +518,7 @@ def read_state_files(
         return like is not None and name in files and like.files.get(name) == files[name]
 
     if like is not None and problems is None and _state_files(files) == _state_files(like.files):
-        return like.state  # the very same texts: parse once
+        return like.state, dict(like.shards)  # the very same texts: parse once
     policy = Policy()
     if like is not None and same(POLICY_FILE):
         policy = like.state.policy
@@ -511,15 +531,18 @@ def read_state_files(
     elif ORG_UNITS_FILE in files:
         file = where(ORG_UNITS_FILE)
         org_units = parse_org_units(load_text(files[ORG_UNITS_FILE], file, "org-units"), file)
-    known = like.state.people_by_id() if like is not None else {}
+    known = _Known(like)
     people: dict[str, Person] = {}
     seen_in: dict[str, str] = {}
+    shards: dict[str, tuple[Person, ...]] = {}
     for name in sorted(files):
         if not (name.startswith(f"{USERS_DIR}/") and is_state_file(name)):
             continue
         file = where(name)
-        like_text = like.files.get(name) if like is not None else None
-        for person in _shard_people(files[name], file, like_text, known):
+        found, canonical = known.shard_people(name, files[name], file)
+        if canonical:
+            shards[name] = tuple(found)
+        for person in found:
             if person.employee_id in people:
                 duplicate = StateError(
                     f"employee id also in {seen_in[person.employee_id]}",
@@ -533,28 +556,78 @@ def read_state_files(
             people[person.employee_id] = person
             seen_in[person.employee_id] = file
     ordered = tuple(people[k] for k in sorted(people))
-    return DesiredState(org_units=org_units, people=ordered, policy=policy)
+    return DesiredState(org_units=org_units, people=ordered, policy=policy), shards
 
 
 def _state_files(files: Mapping[str, str]) -> dict[str, str]:
     return {name: text for name, text in files.items() if is_state_file(name)}
 
 
-def _shard_people(
-    text: str, file: str, like_text: str | None, known: Mapping[str, Person]
-) -> list[Person]:
-    """The people of one shard; those whose lines are the same in ``like_text`` (the same
-    shard of a state already parsed into ``known``) are taken from ``known``."""
-    mine = split_people(text) if like_text is not None else None
-    theirs = split_people(like_text) if mine is not None and like_text is not None else None
-    if mine is None or theirs is None:
-        return parse_users(text, file)
+class _Known:
+    """What a state read ``like`` another can take from it: a shard's people whose lines are
+    the same in the other's text of that shard."""
+
+    def __init__(self, like: StateTexts | None) -> None:
+        self.like = like
+        self._by_id: Mapping[str, Person] | None = None
+
+    def shard_people(self, name: str, text: str, file: str) -> tuple[list[Person], bool]:
+        """The people of one shard, and whether they are one per person's text in its order
+        (the canonical form); those with the same lines in ``like`` are taken from it."""
+        like = self.like
+        like_text = like.files.get(name) if like is not None else None
+        if like is None or like_text is None:
+            people = _canonical_people(text)
+            return (people, True) if people is not None else (parse_users(text, file), False)
+        in_order = like.shards.get(name)
+        if in_order is not None:
+            found = _people_like(text, file, like_text, in_order)
+            if found is not None:
+                return found, True
+        return self._split_people(text, file, like_text), False
+
+    def _split_people(self, text: str, file: str, like_text: str) -> list[Person]:
+        mine = split_people(text)
+        theirs = split_people(like_text) if mine is not None else None
+        if mine is None or theirs is None:
+            return parse_users(text, file)
+        if self._by_id is None:
+            self._by_id = self.like.state.people_by_id() if self.like is not None else {}
+        people: list[Person] = []
+        for employee_id, lines in mine.items():
+            person = self._by_id.get(employee_id)
+            if person is None or theirs.get(employee_id) != lines:
+                person = parse_person(lines, file)
+            people.append(person)
+        return people
+
+
+_CANONICAL_TOP = _HEADER + "users:"
+
+
+def _people_like(
+    text: str, file: str, like_text: str, like_people: tuple[Person, ...]
+) -> list[Person] | None:
+    """The people of a canonical shard, each taken from ``like_people`` (the people of
+    ``like_text``, one per person's text, in order) when its lines are the same there, else
+    parsed; None when either text is not split into people that way."""
+    if text == like_text:
+        return list(like_people)
+    if not (text.endswith("\n") and like_text.endswith("\n")):
+        return None
+    mine = text[:-1].split(_PERSON_START)
+    theirs = like_text[:-1].split(_PERSON_START)
+    if mine[0] != _CANONICAL_TOP or theirs[0] != _CANONICAL_TOP:
+        return None
+    if len(theirs) - 1 != len(like_people):
+        return None
+    index = {lines: i for i, lines in enumerate(theirs[1:])}
     people: list[Person] = []
-    for employee_id, lines in mine.items():
-        person = known.get(employee_id)
-        if person is None or theirs.get(employee_id) != lines:
-            person = parse_person(lines, file)
-        people.append(person)
+    for lines in mine[1:]:
+        i = index.get(lines)
+        people.append(
+            like_people[i] if i is not None else parse_person(_PERSON_START[1:] + lines, file)
+        )
     return people
 
 
@@ -591,8 +664,8 @@ def read_state_texts(state_dir: Path, *, problems: list[StateError] | None = Non
         raise ConfigError("file not found", file=state_dir / ORG_UNITS_FILE)
     # Error locations in a directory are plain paths: desired-state/users/0a.yaml:12
     origin = str(state_dir).rstrip("/")
-    state = read_state_files(files, origin, separator="/", problems=problems)
-    return StateTexts(files, state)
+    state, shards = _read_state_files(files, origin, "/", problems, None)
+    return StateTexts(files, state, shards)
 
 
 def check_state(state: DesiredState) -> list[StateError]:

@@ -5,9 +5,10 @@
 1. Open the inputs: load the connection settings; run the preflight against the server
    (``speakap-sync check``: an unfit server is refused, ``NotReadyError``, and ``auto``
    memberships are resolved, once per run); read the desired state while the live
-   snapshot is fetched (the fetch waits on the network most of the time), with every check
-   ``validate`` makes (``validate_dir``: a state it would reject is refused, ``StateError``);
-   read the last-applied desired state from git.
+   snapshot is fetched (in a forked child process where it can be, ``start_fetch``: decoding
+   a large network's pages then has a core of its own), with every check ``validate`` makes
+   (``validate_dir``: a state it would reject is refused, ``StateError``, and the fetch is
+   stopped); read the last-applied desired state from git.
 2. Compute the plan (``compute_plan``, pure), labelled with the desired state's commit, or
    with none when the state folder holds uncommitted changes (it is then no commit's plan).
    With ``only`` selectors (``--only``) it is a partial plan: ``reconcile.select`` resolves
@@ -57,7 +58,6 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -257,14 +257,19 @@ def _opened(
     from the contacts file or the live users (``desired.contacts.resolve``); a person whose
     commitment cannot be resolved is withheld from the plan and listed in ``refused``."""
     from reconciler.desired.validation import validate_dir
+    from reconciler.speakap.live_fetch import start_fetch
     from reconciler.speakap.settings import open_ready_backend
 
     settings = settings or _settings(state_dir)
     # refuses an unfit server: nothing computed yet
     backend, _ = open_ready_backend(settings, progress)
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch")
     try:
-        fetching = pool.submit(backend.fetch_snapshot)
+        # in a child process where it can be: the fetch's decoding gets a core of its own
+        fetching = start_fetch(backend)
+    except BaseException:
+        backend.close()
+        raise
+    try:
         current = validate_dir(state_dir).require_texts()  # refused: no wait for the fetch
         desired = current.state
         last = last_applied.read_last_applied(state_dir, like=current)
@@ -285,7 +290,7 @@ def _opened(
         computed = replace(computed, desired_commit=commit)
         yield _Inputs(state_dir, desired, backend, computed, settings, last, refused)
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        fetching.close()
         backend.close()
 
 

@@ -137,15 +137,31 @@ class ScimBackend:
                 progress=self._task("fetch groups"),
             )
         users = tuple(user for user, _ in rows)
-        deleted = self._deleted_users()
+        snapshot = LiveSnapshot(users=users, groups=tuple(groups), deleted=self._deleted_users())
+        self._remember(snapshot)
+        return snapshot
+
+    @property
+    def keeps_deleted(self) -> bool:
+        """Whether the server may keep recoverable deleted users (False once it said 404)."""
+        return self._keeps_deleted
+
+    def adopt_fetch(self, snapshot: LiveSnapshot, *, dialect: Dialect, keeps_deleted: bool) -> None:
+        """Take over what a copy of this backend (in a forked child process) learned by
+        fetching ``snapshot``: the live ids apply resolves employee ids and org keys with,
+        the dialect it resolved and whether the server keeps deleted users."""
+        self.dialect = dialect
+        self._keeps_deleted = keeps_deleted
+        self._remember(snapshot)
+
+    def _remember(self, snapshot: LiveSnapshot) -> None:
         with self._lock:
-            for user in users:
+            for user in snapshot.users:
                 if user.employee_id:
                     self._user_ids[user.employee_id] = user.id
-            for group in groups:
+            for group in snapshot.groups:
                 if group.key:
                     self._group_ids[group.key] = group.id
-        return LiveSnapshot(users=users, groups=tuple(groups), deleted=deleted)
 
     def _task(self, name: str) -> Callable[[int, int | None], None] | None:
         progress = self.progress

@@ -190,18 +190,29 @@ class ScimClient:
         self._discovered: dict[str, list[Json]] = {}
         self._closed = False
         self._token = token
-        self._http = httpx.Client(
+        self._transport = transport
+        self._timeout = timeout
+        self._http = self._open_http()
+
+    def _open_http(self) -> httpx.Client:
+        return httpx.Client(
             base_url=self.base_url,
-            transport=transport,
+            transport=self._transport,
             headers={
-                "Authorization": f"Bearer {token.reveal()}",
+                "Authorization": f"Bearer {self._token.reveal()}",
                 "Accept": SCIM_JSON,
             },
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            timeout=httpx.Timeout(self._timeout, connect=min(self._timeout, 10.0)),
             limits=httpx.Limits(
                 max_connections=self.concurrency, max_keepalive_connections=self.concurrency
             ),
         )
+
+    def reconnect_after_fork(self) -> None:
+        """New connections for a forked child process. The inherited ones (sockets and TLS
+        state) stay its parent's: they are left alone, not closed, and not used again here."""
+        self._http = self._open_http()
+        self.stats = ClientStats()  # the child's own requests, for its parent to add
 
     def __repr__(self) -> str:
         return f"ScimClient({self.base_url!r})"

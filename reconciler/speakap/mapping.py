@@ -240,15 +240,18 @@ def _pick(values: Any, preferred_type: str) -> str | None:
     the first."""
     if not isinstance(values, list) or not values:
         return None
-    for test in (
-        lambda v: v.get("primary") is True,
-        lambda v: v.get("type") == preferred_type,
-        lambda v: True,
-    ):
-        for item in values:
-            if isinstance(item, Mapping) and item.get("value") and test(item):
+    typed: Mapping[str, Any] | None = None
+    first: Mapping[str, Any] | None = None
+    for item in values:  # one pass: this runs for every user of a fetch
+        if (type(item) is dict or isinstance(item, Mapping)) and item.get("value"):
+            if item.get("primary") is True:
                 return str(item["value"])
-    return None
+            if typed is None and item.get("type") == preferred_type:
+                typed = item
+            if first is None:
+                first = item
+    chosen = typed if typed is not None else first
+    return str(chosen["value"]) if chosen is not None else None
 
 
 def live_group(

@@ -70,3 +70,22 @@ def test_a_blocked_plan_is_written_and_refused_on_request(
     overridden = plan(PlanRequest(world.state, world.out, allow_mass_changes=True))
     assert not overridden.plan.blocked and overridden.plan.allow_mass_changes
     overridden.raise_if_blocked()
+
+
+def test_a_plan_made_with_the_live_fetch_in_a_child_process_is_byte_identical(
+    sim_world: tuple[World, SimulatorHandle], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reconciler.speakap import live_fetch
+
+    world, _ = sim_world
+    world.sync(STAFF[:8], "day 0")
+    world.commit([*STAFF[:6], *STAFF[9:]], "two leave, three are hired")
+    written: dict[bool, dict[str, bytes]] = {}
+    for fork in (False, True):
+        # the simulator serves on threads here, so only a forced fork forks
+        monkeypatch.setattr(live_fetch, "can_fork", lambda fork=fork: fork)
+        out = world.out / f"fork-{fork}"
+        planned = plan(PlanRequest(world.state, out, allow_mass_changes=True))
+        written[fork] = {p.name: p.read_bytes() for p in planned.written}
+    assert written[True] == written[False]
+    assert b"delete_user:E07" in written[True]["plan.json"]

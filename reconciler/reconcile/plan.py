@@ -489,6 +489,8 @@ class _Planner:
         eid = person.employee_id
         want = set(person.memberships)
         have = self.keys_of_user.get(user.id, set())
+        if want == have:
+            return  # the common case: nothing to add, and a removal needs a key live has
         last = self.last_people.get(eid)
         applied = set(last.memberships) if last is not None else set()
         for key in sorted(want - have):
@@ -611,12 +613,17 @@ def _left(person: Person) -> str:
 
 
 def _memberships_by_user(groups: Iterable[LiveGroup]) -> dict[str, set[str]]:
-    keys: dict[str, set[str]] = defaultdict(set)
+    keys: dict[str, set[str]] = {}
     for group in groups:
-        if group.key is None:
+        key = group.key
+        if key is None:
             continue
         for member in group.members:
-            keys[member].add(group.key)
+            found = keys.get(member)
+            if found is None:
+                keys[member] = {key}
+            else:
+                found.add(key)
     return keys
 
 

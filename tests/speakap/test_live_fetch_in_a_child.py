@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from reconciler.errors import SyncError
-from reconciler.model import Action
+from reconciler.model import Action, ActionKind
 from reconciler.speakap import live_fetch
 from reconciler.speakap.backend import ScimBackend
 from reconciler.speakap.client import RetryPolicy, ScimClient, Secret
@@ -70,7 +70,11 @@ def test_after_a_forked_fetch_apply_needs_no_more_requests_than_after_an_in_proc
     """The backend adopts the live ids the child read: apply resolves employee ids and org
     keys without looking them up."""
     spent: list[int] = []
-    for fork, kind in ((False, "add_membership"), (True, "remove_membership")):
+    kinds: tuple[tuple[bool, ActionKind], ...] = (
+        (False, "add_membership"),
+        (True, "remove_membership"),
+    )
+    for fork, kind in kinds:
         with seeded() as backend:
             pending = live_fetch.start_fetch(backend, fork=fork)
             snapshot = pending.result()

@@ -132,6 +132,12 @@ def invite_channel(email: str | None, phone: str | None, policy: Policy) -> Invi
 
 # A person as the state records them (see render_part).
 Seal = Callable[[Person], Person]
+Tick = Callable[[int, int], None]  # (people rendered, people in all)
+TICK = 1000  # people between progress reports
+
+
+def _no_tick(_done: int, _total: int) -> None:
+    pass
 
 
 def _holds(person: Person, name: str) -> bool:
@@ -237,13 +243,15 @@ def render_part(
     known: Mapping[str, Known] | None = None,
     *,
     seal: Seal | None = None,
+    progress: Tick | None = None,
 ) -> Part:
     """Render some employee ids: ``rows`` holds all their rows, ``before`` their previous
     people (and no others; it may parse a person only when asked for). ``seal`` gives a
     person as the state will record them (contacts replaced by commitments, when they stay out
     of git): a person is updated when that record differs from the previous one. People absent
     from the rows are left to :func:`offboard`. ``known``: what the cache knows of previous
-    people, for the ids whose previous person it is sure of."""
+    people, for the ids whose previous person it is sure of. ``progress`` sees (people done,
+    people in all) once the rows are read, every ``TICK`` people and at the end."""
     acc = _Acc([], [], [], [], set(), Counter())
     by_id: dict[str, list[RawRow]] = {}
     employee_id_of_row = employee_id_of(config.source)
@@ -270,7 +278,11 @@ def render_part(
     part = Part({}, acc, count)
     headers = tuple(config.source.field_columns().values())
     known = known or {}
-    for employee_id, raws in by_id.items():
+    tick = progress or _no_tick
+    tick(0, len(by_id))
+    for done, (employee_id, raws) in enumerate(by_id.items()):
+        if done % TICK == 0 and done:
+            tick(done, len(by_id))
         fingerprint = row_fingerprint(raws[0], headers, serial_dates) if len(raws) == 1 else ""
         cached = known.get(employee_id)
         if cached is not None and fingerprint == cached.fingerprint and cached.covers(today):
@@ -300,6 +312,7 @@ def render_part(
                 acc.back_after[employee_id] = (today - old.suspended_on).days
         elif old != (person if seal is None else seal(person)):
             part.updated.append(employee_id)
+    tick(len(by_id), len(by_id))
     part.before = len(before)
     unchanged = set(part.unchanged)
     part.active_before = sum(

@@ -34,7 +34,7 @@ from reconciler.desired.state import (
 )
 from reconciler.errors import StateError
 from reconciler.model import Person
-from reconciler.render.core import Known, Seal, Tally, offboard, render_part, tally
+from reconciler.render.core import Known, Seal, Tally, Tick, offboard, render_part, tally
 from reconciler.render.sources.base import RawRow
 
 
@@ -171,6 +171,7 @@ def render_shards(
     placed: bool = False,
     broken: Sequence[int] | None = None,
     seal: Seal | None = None,
+    progress: Tick | None = None,
 ) -> Rendered | None:
     """Render the people of ``previous`` (relative path -> shard text) and ``rows``.
 
@@ -178,8 +179,8 @@ def render_shards(
     it was made of). ``origin`` prefixes file names in errors. With ``placed``, None is
     returned when a previous person is not in the shard their id belongs in. ``broken``: the
     lines of the whole export's records that may hide rows, known once ``rows`` is read (None:
-    those among ``rows``); while there are any, nobody absent is offboarded. ``seal``: as in
-    ``core.render_part``.
+    those among ``rows``); while there are any, nobody absent is offboarded. ``seal`` and
+    ``progress``: as in ``core.render_part``, but the last tick once the shards are formatted.
     """
     shards = config.source.user_shards
     before = _Previous(origin)
@@ -202,7 +203,15 @@ def render_shards(
             home[employee_id] = shard_name(employee_id, shards)
             if placed and home[employee_id] != name:
                 return None
-    part = render_part(rows, config, before, today, serial_dates, known, seal=seal)
+    in_all = 0  # the people render_part renders
+
+    def tick(done: int, total: int) -> None:
+        nonlocal in_all
+        in_all = total
+        if progress is not None and done < total:  # the end: once the shards are formatted
+            progress(done, total)
+
+    part = render_part(rows, config, before, today, serial_dates, known, seal=seal, progress=tick)
     holes = part.acc.broken if broken is None else broken
     offboard(part, before, config.policy, today, broken=holes)
     set_ids: dict[tuple[str, ...], str] = {}
@@ -229,4 +238,6 @@ def render_shards(
         remembered = {k: e for k, _, e in entries if e is not None}
         new_memos[name] = ShardMemo(text_digest(text), remembered)
     rule_sets = {rule_set: rules for rules, rule_set in set_ids.items()}
+    if progress is not None:
+        progress(in_all, in_all)
     return Rendered(files, tuple(same), tally(part), new_memos, rule_sets)

@@ -14,6 +14,10 @@ split between workers.
 The result is byte-identical to the serial render. When a previous person is not in the shard
 its id hashes to (the shard count changed, or a hand edit moved them), the workers say so and
 the caller (``render.run``) renders serially instead.
+
+Progress: the rows read ("render rows", counted where they are read); once they are read,
+each worker reports the people it has rendered and the main process adds them up ("render
+people").
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +36,7 @@ from reconciler.desired.config import Config
 from reconciler.desired.state import USERS_DIR, put_shards, shard_key
 from reconciler.errors import InputError, StateError, SyncError
 from reconciler.model import Progress
-from reconciler.render.core import Seal, Tally, build_report
+from reconciler.render.core import Seal, Tally, Tick, build_report
 from reconciler.render.incremental import Memos, RuleSets, ShardMemo, render_shards
 from reconciler.render.report import Report
 from reconciler.render.sources import open_export
@@ -118,7 +122,7 @@ def render_files(
                 _route(counted(export.rows, progress), config, pipes)
             elif progress is not None:
                 progress("render rows", 0, None)
-            results = [_answer(pipe, progress) for pipe in pipes]
+            results = _answers(pipes, progress)
         except (EOFError, BrokenPipeError, ConnectionResetError):
             # A worker died without answering (the OOM killer, a signal): its pipe closed.
             dead = [p.exitcode for p in processes if p.exitcode is not None]
@@ -151,15 +155,38 @@ class _Job:
     stage: Path | None
 
 
-def _answer(pipe: Connection, progress: Progress | None) -> tuple[str, Any]:
-    """A worker's answer; the rows it reports read on the way go to ``progress``."""
-    while True:
-        message: tuple[str, Any] = pipe.recv()
-        if message[0] != "rows":
-            return message
-        read, done = message[1]
-        if progress is not None:
-            progress("render rows", read, read if done else None)
+def _answers(pipes: Sequence[Connection], progress: Progress | None) -> list[tuple[str, Any]]:
+    """Every worker's answer, in the pipes' order. On the way, the rows a worker reports read
+    go to ``progress``, and the workers' people rendered are added up into "render people"
+    (reported once every worker has said its total)."""
+    answers: dict[int, tuple[str, Any]] = {}
+    done = [0] * len(pipes)
+    totals: list[int | None] = [None] * len(pipes)
+    tick = people_rendered(progress)
+    while len(answers) < len(pipes):
+        waiting = [pipe for index, pipe in enumerate(pipes) if index not in answers]
+        for ready in wait(waiting):
+            index = next(i for i, pipe in enumerate(pipes) if pipe is ready)
+            message: tuple[str, Any] = pipes[index].recv()
+            if message[0] == "rows":
+                read, finished = message[1]
+                if progress is not None:
+                    progress("render rows", read, read if finished else None)
+            elif message[0] == "people":
+                done[index], totals[index] = message[1]
+                known = [t for t in totals if t is not None]
+                if tick is not None and len(known) == len(pipes):
+                    tick(sum(done), sum(known))
+            else:
+                answers[index] = message
+    return [answers[index] for index in range(len(pipes))]
+
+
+def people_rendered(progress: Progress | None) -> Tick | None:
+    """A render's people tick as the "render people" task of ``progress``."""
+    if progress is None:
+        return None
+    return lambda done, total: progress("render people", done, total)
 
 
 def counted(rows: Iterator[RawRow], progress: Progress | None) -> Iterator[RawRow]:
@@ -317,6 +344,7 @@ def _worker(
             placed=True,
             broken=broken,  # filled once the stream ends, before anyone is offboarded
             seal=seal,
+            progress=lambda done, total: conn.send(("people", (done, total))),
         )
         if rendered is None:
             reply: tuple[str, Any] = ("misplaced", None)

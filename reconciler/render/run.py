@@ -62,7 +62,8 @@ def render_to_disk(
     With ``policy.contacts_in_git: false`` the shards hold commitments of emails and phones
     and the values go to ``contacts_out`` (mode 0600), written before the shards; the cache is
     then not used (a kept person's text holds commitments, not the values the file needs).
-    ``progress`` sees the rows read ("render rows").
+    ``progress`` sees the rows read ("render rows"), then the people rendered ("render
+    people").
     """
     if report_dir is not None:  # before anything is written: the state and its report go together
         _make_report_dir(report_dir)
@@ -128,6 +129,7 @@ def _render(
                 export.serial_dates,
                 origin=str(state_dir).rstrip("/") + "/",
                 seal=seal,
+                progress=parallel.people_rendered(progress),
             )
         finally:
             export.close()

@@ -20,7 +20,7 @@ from reconciler.render.sources.base import MAX_LINE_CHARS
 from tests.render.conftest import REPO
 
 MIB = 1 << 20
-PROGRESS = re.compile(r"render rows: [0-9,]+(/[0-9,]+)?( |,|$)")
+PROGRESS = re.compile(r"render (rows|people): [0-9,]+(/[0-9,]+)?( |,|$)")
 SOURCE = """\
 columns:
   employee_id: Personeelsnummer
@@ -58,7 +58,8 @@ def run_cli(args: list[str], *, memory: int = 256 * MIB, cpu: int = 5) -> tuple[
 
 def assert_handled(code: int, out: str, err: str) -> None:
     """Refused with one error line, or done with warnings only: nothing else (but the
-    progress lines a render longer than 2 s prints, ``render rows: 144,813/144,813 ...``)."""
+    progress lines a render longer than 2 s prints: ``render rows: 144,813/144,813 ...``,
+    ``render people: ...``)."""
     assert "Traceback" not in err and "MemoryError" not in err, err[-2000:]
     assert code in (0, 1), f"exit {code} (killed by a limit?): {err[-2000:]}"
     lines = [line for line in err.splitlines() if not PROGRESS.match(line)]

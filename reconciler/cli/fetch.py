@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.console import Console
 
 from reconciler.cli.app import app
+from reconciler.cli.progress import progress_report
 from reconciler.feeds import fetch_feed
 
 
@@ -19,5 +21,6 @@ def fetch_command(
 ) -> None:
     """Fetch every record from the HR API described by source.yaml's `feed:` (secrets from
     the environment) and write them as one JSON export for `render`."""
-    result = fetch_feed(state_dir, out)
+    with progress_report(Console(stderr=True)) as progress:
+        result = fetch_feed(state_dir, out, progress=progress)
     typer.echo(f"HR feed: {result.records:,} record(s) in {result.pages} page(s) written to {out}")

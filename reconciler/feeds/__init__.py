@@ -13,11 +13,15 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from reconciler.feeds.client import FeedClient
 from reconciler.feeds.config import load_feed
+from reconciler.model import Progress
+
+_TASK = "fetch records"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,14 +38,25 @@ def fetch_feed(
     env: Mapping[str, str] | None = None,
     transport: httpx.BaseTransport | None = None,
     sleep: Callable[[float], None] | None = None,
+    progress: Progress | None = None,
 ) -> FeedResult:
-    """Fetch every record of the feed configured in ``state_dir/source.yaml`` into ``out``."""
+    """Fetch every record of the feed configured in ``state_dir/source.yaml`` into ``out``.
+    ``progress`` sees the records read, page by page ("fetch records"; the total is known at
+    the end)."""
     config = load_feed(state_dir)
     client = FeedClient(
         config, os.environ if env is None else env, transport=transport, sleep=sleep
     )
+    records: list[dict[str, Any]] = []
     with client:
-        records = list(client.records())
+        if progress is not None:
+            progress(_TASK, 0, None)
+        for page in client.pages_of_records():
+            records += page
+            if progress is not None:
+                progress(_TASK, len(records), None)
+    if progress is not None:
+        progress(_TASK, len(records), len(records))
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
     try:

@@ -8,6 +8,7 @@ followed (a redirect to another host would carry the credentials along).
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from email.utils import parsedate_to_datetime
@@ -20,6 +21,7 @@ import httpx
 from reconciler.errors import InputError, redact
 from reconciler.feeds.config import FeedConfig
 
+log = logging.getLogger(__name__)  # retries and 429 waits: the CLI prints them as warnings
 MAX_PAGE_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 32
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -55,6 +57,11 @@ class FeedClient:
     # -- paging ---------------------------------------------------------------------------------
 
     def records(self) -> Iterator[dict[str, Any]]:
+        for page in self.pages_of_records():
+            yield from page
+
+    def pages_of_records(self) -> Iterator[list[dict[str, Any]]]:
+        """The flat records, one list per page."""
         paging = self.config.paging
         url: str | None = self.config.url
         params: dict[str, Any] = {}
@@ -75,7 +82,7 @@ class FeedClient:
             body = self._get(url, params)
             self.pages += 1
             rows = self._rows(body)
-            yield from (flatten(row) for row in rows)
+            yield [flatten(row) for row in rows]
             url, params = self._next(url, params, body, len(rows))
 
     def _next(
@@ -131,16 +138,28 @@ class FeedClient:
             except httpx.HTTPError as err:
                 if attempt == self.config.retries:
                     raise InputError(f"cannot reach the HR feed: {type(err).__name__}") from None
-                self._sleep(min(2.0**attempt, 30.0))
+                self._wait(min(2.0**attempt, 30.0), type(err).__name__, attempt)
                 continue
             if response.status_code == 401 and self.config.auth.type == "oauth2" and not refreshed:
                 self._token, refreshed = None, True  # an expired token: fetch a new one once
                 continue
             if response.status_code in _RETRY_STATUS and attempt < self.config.retries:
-                self._sleep(_retry_after(response) or min(2.0**attempt, 30.0))
+                delay = _retry_after(response) or min(2.0**attempt, 30.0)
+                self._wait(delay, f"HTTP {response.status_code}", attempt)
                 continue
             return self._json(response)
         raise InputError("the HR feed kept failing")  # pragma: no cover (the loop returns)
+
+    def _wait(self, delay: float, why: str, attempt: int) -> None:
+        if why == "HTTP 429":
+            what = f"rate limited (429), waiting {delay:.1f} s"
+        else:
+            what = f"{why}, retrying in {delay:.1f} s"
+        tries = self.config.retries + 1
+        log.warning(
+            "the HR feed, page %d: %s (attempt %d of %d)", self.pages + 1, what, attempt + 1, tries
+        )
+        self._sleep(delay)
 
     def _json(self, response: httpx.Response) -> Any:
         status = f"{response.status_code} {response.reason_phrase}"

@@ -8,7 +8,8 @@
 3. The desired state: ``policy.yaml``, ``org-units.yaml`` and every ``users/`` shard against
    their schemas; every duplicate employee id is collected.
 4. References and consistency (``check_state``), all collected: memberships, business units
-   and departments name declared units of the right kind, statuses, invite channels.
+   and departments name declared units of the right kind, statuses, invite channels. Each
+   is placed at the line of the person's field in their users shard.
 
 A file that cannot be read, is over a limit or breaks its schema (steps 1 to 3) ends the
 validation with that one error, as ``ConfigError`` or ``StateError``; the problems of a
@@ -17,16 +18,20 @@ readable state (steps 3 and 4) are listed together.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.desired.config import RULES_FILE, SOURCE_FILE, SPEAKAP_FILE, load_config
 from reconciler.desired.documents import load_text
-from reconciler.desired.state import StateTexts, check_state, read_state_texts
+from reconciler.desired.state import USERS_DIR, StateTexts, check_state, read_state_texts
 from reconciler.errors import ConfigError, StateError, SyncError
 from reconciler.model import DesiredState
 
 _SHOWN = 3  # problems named in the one-line error of plan and apply
+_RECORD = re.compile(r"^(?P<dash>-\s+)employee_id:\s*(?P<id>.*?)\s*(#.*)?$")
+_KEY = re.compile(r"^(?P<indent>\s+)(?P<key>[A-Za-z_]+):")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +78,60 @@ def validate_dir(state_dir: Path) -> Validation:
         _check_settings(settings)
     found: list[StateError] = []
     texts = read_state_texts(state_dir, problems=found)
-    problems: list[SyncError] = [*found, *check_state(texts.state)]
+    checked = check_state(texts.state)
+    problems: list[SyncError] = [*found, *_located(checked, texts, state_dir)]
     return Validation(state_dir, texts, tuple(problems))
+
+
+def _located(
+    problems: list[StateError], texts: StateTexts, state_dir: Path
+) -> Iterator[StateError]:
+    """``problems`` of people, each at its shard's file and the line of its field (or of the
+    person's record, when the field has no line of its own)."""
+    wanted = {p.employee_id for p in problems if p.file is None and p.employee_id is not None}
+    records = _records(texts, wanted)
+    origin = str(state_dir).rstrip("/")
+    for problem in problems:
+        record = records.get(problem.employee_id or "")
+        if problem.file is not None or record is None:
+            yield problem
+            continue
+        name, start, fields = record
+        line = fields.get(problem.field or "", start)
+        yield StateError(
+            problem.message,
+            file=f"{origin}/{name}",
+            line=line,
+            field=problem.field,
+            employee_id=problem.employee_id,
+        )
+
+
+def _records(texts: StateTexts, wanted: set[str]) -> dict[str, tuple[str, int, dict[str, int]]]:
+    """For each wanted employee id: the users shard holding the person, the line their record
+    starts at and the line of each of its top-level fields."""
+    found: dict[str, tuple[str, int, dict[str, int]]] = {}
+    if not wanted:
+        return found
+    for name, text in texts.files.items():
+        if not name.startswith(f"{USERS_DIR}/") or "employee_id" not in text:
+            continue
+        current: dict[str, int] | None = None
+        indent = ""
+        for number, line in enumerate(text.splitlines(), 1):
+            start = _RECORD.match(line)
+            if start is not None:
+                employee_id = start.group("id").strip().strip("'\"")
+                current = None
+                if employee_id in wanted and employee_id not in found:
+                    current = {"employee_id": number}
+                    found[employee_id] = (name, number, current)
+                    indent = " " * (len(start.group("dash")))
+                continue
+            key = _KEY.match(line)
+            if current is not None and key is not None and key.group("indent") == indent:
+                current.setdefault(key.group("key"), number)
+    return found
 
 
 def _check_settings(path: Path) -> None:

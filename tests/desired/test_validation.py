@@ -66,3 +66,38 @@ def test_half_a_render_configuration_is_an_error(full_state: Path) -> None:
     (full_state / "rules.yaml").unlink()
     with pytest.raises(ConfigError, match="file not found"):
         validate_dir(full_state)
+
+
+def test_a_problem_of_a_person_points_at_the_line_of_its_field_in_the_shard(
+    full_state: Path,
+) -> None:
+    shard = sorted((full_state / "users").glob("*.yaml"))[0]
+    lines = shard.read_text().splitlines(keepends=True)
+    at = next(n for n, line in enumerate(lines) if line.startswith("  memberships: ["))
+    lines[at] = lines[at].replace("[", '["admins", ', 1)
+    record = max(n for n in range(at) if lines[n].startswith("- employee_id: "))
+    employee_id = lines[record].split('"')[1]
+    lines[record + 1 : record + 1] = ["  # a hand edit\n"]
+    shard.write_text("".join(lines))
+    problems = [str(p) for p in validate_dir(full_state).problems]
+    where = f"{shard}:{at + 2}: "
+    assert problems == [
+        f"{where}membership 'admins' is not a declared org unit "
+        f"(field 'memberships', employee {employee_id})",
+    ]
+
+
+def test_a_problem_without_a_line_of_its_own_points_at_the_persons_record(
+    full_state: Path,
+) -> None:
+    shard = sorted((full_state / "users").glob("*.yaml"))[0]
+    lines = shard.read_text().splitlines(keepends=True)
+    record = next(n for n, line in enumerate(lines) if line.startswith("- employee_id: "))
+    employee_id = lines[record].split('"')[1]
+    end = next((n for n in range(record + 1, len(lines)) if lines[n].startswith("- ")), len(lines))
+    kept = [line for line in lines[record:end] if not line.startswith("  memberships:")]
+    shard.write_text("".join([*lines[:record], *kept, *lines[end:]]))
+    problems = validate_dir(full_state).problems
+    assert problems and {p.line for p in problems} == {record + 1}
+    assert {p.file for p in problems} == {str(shard)}
+    assert {p.employee_id for p in problems} == {employee_id}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import re
 import time
@@ -34,6 +35,7 @@ _TRUNCATED = (
     f"\n\n… (truncated to GitHub's {MAX_BODY:,}-character limit; "
     "the full plan is in the artifact)\n"
 )
+log = logging.getLogger(__name__)  # retries and rate-limit waits: the CLI prints them
 _RETRY_STATUS = frozenset({500, 502, 503, 504})
 _DEFAULT_WAIT = 60.0  # GitHub: without a hint, wait at least a minute after a secondary limit
 
@@ -384,13 +386,27 @@ class GitHubClient:
                     raise GitHubError(
                         f"{method} {_path(url)}: cannot reach GitHub ({why})"
                     ) from None
-                self._sleep(min(2.0**attempt, self._max_wait))
+                self._wait(
+                    method, url, type(err).__name__, min(2.0**attempt, self._max_wait), attempt
+                )
                 continue
             wait = self._retry_wait(response, attempt)
             if wait is None:
                 return _checked(method, url, response, self.context.token)
-            self._sleep(wait)
+            self._wait(method, url, f"GitHub answered {response.status_code}", wait, attempt)
         return _checked(method, url, response, self.context.token)
+
+    def _wait(self, method: str, url: str, why: str, seconds: float, attempt: int) -> None:
+        log.warning(
+            "%s %s: %s, retrying in %.1f s (attempt %d of %d)",
+            method,
+            _path(url),
+            why,
+            seconds,
+            attempt,
+            self._max_attempts,
+        )
+        self._sleep(seconds)
 
     def _retry_wait(self, response: httpx.Response, attempt: int) -> float | None:
         """Seconds to wait before retrying, or None when the response is final."""

@@ -246,3 +246,24 @@ def test_github_comment_command_reports_a_rejection_without_a_traceback(
     err = capsys.readouterr().err
     assert err.startswith("error: GET /repos/acme/people/issues/12/comments: GitHub answered 404")
     assert "Traceback" not in err and github.token not in err
+
+
+def test_a_retry_prints_a_warning_line_without_the_token(
+    github: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for key, value in github.env(pr=4).items():
+        monkeypatch.setenv(key, value)
+    github.faults.append(Fault(502))
+    body = tmp_path / "plan.md"
+    body.write_text("plan", encoding="utf-8")
+    assert run(["github", "comment", "--body-file", str(body)]) == 0
+    err = capsys.readouterr().err
+    path = f"/repos/{github.repository}/issues/4/comments"
+    assert err.splitlines() == [
+        f"warning: GET {path}: GitHub answered 502, retrying in 2.0 s (attempt 1 of 5)"
+    ]
+    assert github.env(pr=4)["GITHUB_TOKEN"] not in err
+    assert len(github.comments_on(4)) == 1

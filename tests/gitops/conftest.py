@@ -1,4 +1,5 @@
-"""Fixtures: the fake GitHub API, and real git repositories with a bare origin."""
+"""Fixtures: the fake GitHub API (and a CI job's environment pointed at it), and real git
+repositories with a bare origin."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.desired.state import write_state
+from reconciler.model import Person
 from tests.gitops.fake_github import FakeGitHub, run_fake_github
 
 
@@ -16,6 +19,22 @@ from tests.gitops.fake_github import FakeGitHub, run_fake_github
 def github() -> Iterator[FakeGitHub]:
     with run_fake_github() as fake:
         yield fake
+
+
+def enter_ci(
+    github: FakeGitHub, monkeypatch: pytest.MonkeyPatch, pr: int | None = None
+) -> FakeGitHub:
+    """Set a CI job's environment to the fake GitHub (API URL, token, repository) and, given
+    ``pr``, to that pull request; returns the fake."""
+    for key, value in github.env(pr).items():
+        monkeypatch.setenv(key, value)
+    return github
+
+
+@pytest.fixture
+def ci_env(github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
+    """The fake GitHub, with a CI job's environment pointed at it (no pull request)."""
+    return enter_ci(github, monkeypatch)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -41,6 +60,14 @@ class Checkout:
 
     def head(self) -> str:
         return self.git("rev-parse", "HEAD")
+
+    def commit_people(self, people: list[Person], subject: str, shards: int = 16) -> str:
+        """Commit ``people`` as the whole of ``users/`` (in ``shards`` shards), as a render
+        would; returns the new commit's id."""
+        write_state(self.state_dir, people, shards)
+        self.git("add", "--all")
+        self.git("commit", "--quiet", "-m", subject)
+        return self.head()
 
     def remote_sha(self, ref: str) -> str | None:
         out = git(self.origin, "for-each-ref", "--format=%(objectname)", ref)

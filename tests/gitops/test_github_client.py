@@ -20,6 +20,7 @@ from reconciler.gitops.github import (
     pr_number_from_env,
     with_marker,
 )
+from tests.gitops.conftest import enter_ci
 from tests.gitops.fake_github import FakeGitHub, Fault
 
 
@@ -116,8 +117,7 @@ def test_an_over_long_body_refused_by_github_fails_the_command_with_githubs_reas
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for key, value in github.env(pr=4).items():
-        monkeypatch.setenv(key, value)
+    enter_ci(github, monkeypatch, pr=4)
     github.max_body = 1_000  # a server that counts differently from the client
     plan = tmp_path / "plan.md"
     plan.write_text("| person | change |\n" * 200, encoding="utf-8")
@@ -202,8 +202,7 @@ def test_github_comment_command_posts_then_edits_one_comment(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for key, value in github.env(pr=12).items():
-        monkeypatch.setenv(key, value)
+    enter_ci(github, monkeypatch, pr=12)
     plan = tmp_path / "plan.md"
     plan.write_text("## Plan: 1 to create\n", encoding="utf-8")
     assert run(["github", "comment", "--body-file", str(plan)]) == 0
@@ -220,8 +219,7 @@ def test_github_comment_command_posts_the_fallback_text_when_the_body_file_is_mi
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for key, value in github.env(pr=12).items():
-        monkeypatch.setenv(key, value)
+    enter_ci(github, monkeypatch, pr=12)
     missing = tmp_path / "plan.md"
     assert run(["github", "comment", "--body-file", str(missing)]) == 1
     err = capsys.readouterr().err
@@ -237,8 +235,7 @@ def test_github_comment_command_reports_a_rejection_without_a_traceback(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for key, value in github.env(pr=12).items():
-        monkeypatch.setenv(key, value)
+    enter_ci(github, monkeypatch, pr=12)
     github.faults.append(Fault(404, body={"message": "Not Found"}))
     plan = tmp_path / "plan.md"
     plan.write_text("plan", encoding="utf-8")

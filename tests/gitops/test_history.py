@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.cli import run
-from reconciler.desired.state import render_shards
 from reconciler.gitops.history import describe, person_history, render_text
 from reconciler.model import Person
 from tests.gitops.conftest import Checkout, git, make_checkout
@@ -20,19 +19,6 @@ from tests.reconcile.conftest import person
 
 ANN = person("000100", given_name="Ann", family_name="Smit", phone="+31612345678")
 BOB = person("000200", given_name="Bob", family_name="Jansen")
-
-
-def _commit(checkout: Checkout, people: list[Person], subject: str, shards: int = 16) -> str:
-    users = checkout.state_dir / "users"
-    for old in users.glob("*.yaml"):
-        old.unlink()
-    for name, text in render_shards(people, shards).items():
-        path = checkout.state_dir / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    checkout.git("add", "--all")
-    checkout.git("commit", "--quiet", "--allow-empty", "-m", subject)
-    return checkout.head()
 
 
 @pytest.fixture
@@ -43,11 +29,11 @@ def story(tmp_path: Path) -> tuple[Checkout, list[str]]:
     renamed = replace(moved, family_name="de Vries")
     suspended = replace(renamed, status="suspended", suspended_on=date(2026, 3, 5))
     shas = [
-        _commit(checkout, [ANN, BOB], "render 2026-03-01"),
-        _commit(checkout, [moved, BOB], "render 2026-03-02: transfer"),
-        _commit(checkout, [renamed, BOB], "render 2026-03-03"),
-        _commit(checkout, [suspended, BOB], "render 2026-03-05"),
-        _commit(checkout, [BOB], "render 2026-04-05"),
+        checkout.commit_people([ANN, BOB], "render 2026-03-01"),
+        checkout.commit_people([moved, BOB], "render 2026-03-02: transfer"),
+        checkout.commit_people([renamed, BOB], "render 2026-03-03"),
+        checkout.commit_people([suspended, BOB], "render 2026-03-05"),
+        checkout.commit_people([BOB], "render 2026-04-05"),
     ]
     return checkout, shas
 
@@ -71,9 +57,9 @@ def test_the_story_lists_each_change_with_its_commit_subject_oldest_first(
 
 def test_a_commit_that_does_not_change_the_person_is_not_in_the_story(tmp_path: Path) -> None:
     checkout = make_checkout(tmp_path, {"desired-state/policy.yaml": "grace_days: 30\n"})
-    _commit(checkout, [ANN], "day 1")
-    _commit(checkout, [ANN, BOB], "day 2: Bob joins, same shard count")
-    _commit(checkout, [ANN, BOB], "day 3: re-sharded", shards=256)
+    checkout.commit_people([ANN], "day 1")
+    checkout.commit_people([ANN, BOB], "day 2: Bob joins, same shard count")
+    checkout.commit_people([ANN, BOB], "day 3: re-sharded", shards=256)
     history = person_history(checkout.state_dir, ANN.employee_id)
     assert [e.subject for e in history.entries] == ["day 1"]
 
@@ -90,8 +76,8 @@ def test_changes_up_to_the_last_applied_tag_are_marked_applied(
 
 def test_contacts_are_masked_unless_asked(tmp_path: Path) -> None:
     checkout = make_checkout(tmp_path, {"desired-state/policy.yaml": "grace_days: 30\n"})
-    _commit(checkout, [ANN], "day 1")
-    _commit(checkout, [replace(ANN, phone="+31687654321")], "day 2")
+    checkout.commit_people([ANN], "day 1")
+    checkout.commit_people([replace(ANN, phone="+31687654321")], "day 2")
     masked = render_text(person_history(checkout.state_dir, ANN.employee_id))
     shown = render_text(person_history(checkout.state_dir, ANN.employee_id, show_pii=True))
     assert "+31687654321" not in masked and "phone: +31" in masked

@@ -16,13 +16,6 @@ from tests.gitops.fake_github import FakeGitHub
 BRANCH = "refs/heads/speakap-sync/render"
 
 
-@pytest.fixture
-def ci_env(github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
-    for key, value in github.env().items():
-        monkeypatch.setenv(key, value)
-    return github
-
-
 def render_a_hire(checkout: Checkout, report: Path) -> None:
     people = checkout.state_dir / "people.yaml"
     people.write_text(people.read_text() + "- employee_id: '2'\n  given_name: Bo\n")

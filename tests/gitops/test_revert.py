@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import run
-from reconciler.desired.state import parse_users, render_shards
+from reconciler.desired.state import parse_users
 from reconciler.model import Person, Policy
 from reconciler.reconcile.plan import compute_plan
-from tests.gitops.conftest import Checkout, git, make_checkout
+from tests.gitops.conftest import Checkout, enter_ci, git, make_checkout
 from tests.gitops.fake_github import FakeGitHub
 from tests.reconcile.conftest import desired, live_as_desired, person
 
@@ -20,18 +20,6 @@ ANN = person("000100", given_name="Ann", family_name="Smit")
 BOB = person("000200", given_name="Bob", family_name="Jansen")
 CAT = person("000300", given_name="Cat", family_name="Visser")
 ANN_LEFT = replace(ANN, status="suspended", suspended_on=date(2026, 3, 2))
-
-
-def _commit(checkout: Checkout, people: list[Person], subject: str) -> str:
-    users = checkout.state_dir / "users"
-    users.mkdir(parents=True, exist_ok=True)
-    for old in users.glob("*.yaml"):
-        old.unlink()
-    for name, text in render_shards(people, 16).items():
-        (checkout.state_dir / name).write_text(text, encoding="utf-8")
-    checkout.git("add", "--all")
-    checkout.git("commit", "--quiet", "-m", subject)
-    return checkout.head()
 
 
 def _people_on(checkout: Checkout, ref: str) -> dict[str, Person]:
@@ -48,9 +36,10 @@ def rendered(tmp_path: Path) -> tuple[Checkout, str]:
     """Day 1: Ann and Bob. Day 2's render: Ann leaves, Cat joins, Bob is promoted. Day 3: Bob
     is promoted again. Returns the checkout and day 2's commit."""
     checkout = make_checkout(tmp_path, {"desired-state/policy.yaml": "grace_days: 30\n"})
-    _commit(checkout, [ANN, BOB], "render 2026-03-01")
-    day2 = _commit(checkout, [ANN_LEFT, replace(BOB, job_title="Lead"), CAT], "render 2026-03-02")
-    _commit(checkout, [ANN_LEFT, replace(BOB, job_title="Manager"), CAT], "render 2026-03-03")
+    checkout.commit_people([ANN, BOB], "render 2026-03-01")
+    lead, manager = replace(BOB, job_title="Lead"), replace(BOB, job_title="Manager")
+    day2 = checkout.commit_people([ANN_LEFT, lead, CAT], "render 2026-03-02")
+    checkout.commit_people([ANN_LEFT, manager, CAT], "render 2026-03-03")
     checkout.git("push", "--quiet", "origin", "main")
     return checkout, day2
 
@@ -96,8 +85,7 @@ def test_revert_pushes_its_branch_and_opens_a_pull_request(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     checkout, day2 = rendered
-    for key, value in github.env().items():
-        monkeypatch.setenv(key, value)
+    enter_ci(github, monkeypatch)
     assert run(["revert", day2, "--state-dir", str(checkout.state_dir)]) == 0
     branch = f"speakap-sync/revert-{day2[:12]}"
     assert checkout.remote_sha(f"refs/heads/{branch}") == checkout.git("rev-parse", branch)

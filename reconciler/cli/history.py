@@ -26,7 +26,8 @@ def history_command(
     ),
 ) -> None:
     """Tell one person's story: each reviewed change (joined, moved, renamed, suspended,
-    dropped) with its date and commit, and whether an apply carried it out."""
+    dropped) with its date and commit, whether an apply carried it out, and what open
+    branches (pull requests in review) would change."""
     if output not in ("text", "json"):
         raise InputError("--output must be 'text' or 'json'", field="--output")
     story = person_history(state_dir, employee_id.strip(), show_pii=show_pii)

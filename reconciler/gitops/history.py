@@ -11,7 +11,9 @@ Steps:
    depends on the shard count, which may have changed over time), oldest first;
 3. read the person's record at each of them and keep the commits where it changed;
 4. describe each change (joined, moved +unit -unit, field old -> new, suspended, dropped) and
-   whether an apply has carried it out (the commit is an ancestor of the last-applied tag).
+   whether an apply has carried it out (the commit is an ancestor of the last-applied tag);
+5. then, for every branch not merged into HEAD (an open render or revert pull request), the
+   changes it would make to the person, marked as in review.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class HistoryEntry:
     subject: str
     changes: tuple[Change, ...]
     applied: bool  # an apply has carried this commit out (ancestor of the last-applied tag)
+    branch: str | None = None  # in review on this unmerged branch (None: in HEAD's history)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +71,7 @@ class HistoryEntry:
             "date": self.date,
             "subject": self.subject,
             "applied": self.applied,
+            "in_review_on": self.branch,
             "changes": [{"kind": c.kind, "text": c.text} for c in self.changes],
         }
 
@@ -97,10 +101,41 @@ def person_history(state_dir: Path, employee_id: str, *, show_pii: bool = False)
         for n in SHARD_COUNTS
     ]
     applied_tip = _tag_commit(repo)
+    entries, merged, name = _story(
+        repo, _commits(repo, paths), paths, employee_id, None, applied_tip, show_pii
+    )
+    for branch, rev in _unmerged_branches(repo):
+        pending, _, proposed = _story(
+            repo,
+            _commits(repo, paths, f"HEAD..{rev}"),
+            paths,
+            employee_id,
+            merged,
+            applied_tip,
+            show_pii,
+            branch=branch,
+        )
+        entries.extend(pending)
+        name = name or proposed  # only a branch knows them yet
+    return History(employee_id, name, tuple(entries), applied_tip)
+
+
+def _story(
+    repo: git.Repo,
+    commits: Sequence[git.Commit],
+    paths: Sequence[str],
+    employee_id: str,
+    before: Person | None,
+    applied_tip: str | None,
+    show_pii: bool,
+    *,
+    branch: str | None = None,
+) -> tuple[list[HistoryEntry], Person | None, str | None]:
+    """The entries of ``commits`` (oldest first) that changed the person, starting from the
+    record ``before``; the record after the last of them; the latest name they had."""
     entries: list[HistoryEntry] = []
-    before: Person | None = None
-    name: str | None = None
-    for commit in _commits(repo, paths):
+    name = before.display_name if before is not None else None
+    for commit in commits:
         after = _person_at(commit, paths, employee_id)
         if after == before:
             continue
@@ -115,10 +150,11 @@ def person_history(state_dir: Path, employee_id: str, *, show_pii: bool = False)
                     subject=commit.summary if isinstance(commit.summary, str) else "",
                     changes=changes,
                     applied=_is_applied(repo, commit.hexsha, applied_tip),
+                    branch=branch,
                 )
             )
         before = after
-    return History(employee_id, name, tuple(entries), applied_tip)
+    return entries, before, name
 
 
 def person_records(
@@ -175,7 +211,10 @@ def render_text(history: History) -> str:
         return f"{who}: no change in the desired state's git history\n"
     lines = [f"{who}: {len(history.entries)} change(s) in the desired state's git history"]
     for entry in history.entries:
-        state = "applied" if entry.applied else "not applied yet"
+        if entry.branch is not None:
+            state = f"in review on {entry.branch}, not merged"
+        else:
+            state = "applied" if entry.applied else "not applied yet"
         lines.append(f"{entry.date}  {entry.commit[:12]}  {entry.subject}  [{state}]")
         lines.extend(f"    {change.text}" for change in entry.changes)
     return "\n".join(lines) + "\n"
@@ -203,6 +242,33 @@ def _commits(repo: git.Repo, paths: Sequence[str], rev: str = "HEAD") -> list[gi
         return list(repo.iter_commits(rev, paths=list(paths), reverse=True))
     except (git.GitCommandError, ValueError):
         return []  # no commit yet
+
+
+def _unmerged_branches(repo: git.Repo) -> list[tuple[str, str]]:
+    """(name, ref) of each local or remote-tracking branch with commits HEAD lacks, one per
+    tip commit (a local branch is named before its remote copy)."""
+    try:
+        head = repo.head.commit
+    except ValueError:
+        return []
+    seen: set[str] = set()
+    found: list[tuple[str, str]] = []
+    refs: list[git.Reference] = [*repo.branches]
+    for remote in repo.remotes:
+        refs.extend(ref for ref in remote.refs if not ref.name.endswith("/HEAD"))
+    for ref in refs:
+        try:
+            tip = ref.commit
+        except ValueError:
+            continue
+        if tip.hexsha in seen or tip == head or repo.is_ancestor(tip, head):
+            continue
+        seen.add(tip.hexsha)
+        name = ref.remote_head if isinstance(ref, git.RemoteReference) else ref.name
+        if name in {n for n, _ in found}:
+            continue  # the remote copy of a local branch, at another commit: the local one speaks
+        found.append((name, ref.path))
+    return found
 
 
 def _person_at(commit: git.Commit, paths: Sequence[str], employee_id: str) -> Person | None:

@@ -74,6 +74,39 @@ def test_changes_up_to_the_last_applied_tag_are_marked_applied(
     assert "[not applied yet]" in render_text(history).splitlines()[-2]
 
 
+def test_an_open_render_branch_adds_its_changes_as_in_review(tmp_path: Path) -> None:
+    checkout = make_checkout(tmp_path, {"desired-state/policy.yaml": "grace_days: 30\n"})
+    day1 = checkout.commit_people([ANN, BOB], "render 2026-03-01")
+    git(checkout.root, "tag", "speakap-sync/last-applied", day1)
+    checkout.git("push", "--quiet", "origin", "main")
+    checkout.git("checkout", "--quiet", "-b", "speakap-sync/render")
+    moved = replace(ANN, business_unit="store-02", memberships=("sales", "store-02"))
+    carl = person("000300", given_name="Carl", family_name="Dijk")
+    pending = checkout.commit_people([moved, BOB, carl], "render 2026-03-02")
+    checkout.git("push", "--quiet", "origin", "speakap-sync/render")
+    checkout.git("checkout", "--quiet", "main")
+    checkout.git("branch", "--quiet", "-D", "speakap-sync/render")  # only origin's copy is left
+
+    history = person_history(checkout.state_dir, ANN.employee_id)
+    assert [(e.commit, e.branch, e.applied) for e in history.entries] == [
+        (day1, None, True),
+        (pending, "speakap-sync/render", False),
+    ]
+    assert [c.kind for c in history.entries[1].changes] == ["moved", "changed"]
+    text = render_text(history)
+    assert "[in review on speakap-sync/render, not merged]" in text
+    assert "memberships +store-02 -store-01" in text
+    # someone only the branch knows is named from it, and BOB's story has nothing pending
+    newcomer = person_history(checkout.state_dir, carl.employee_id)
+    assert newcomer.name == "Carl Dijk"
+    assert [e.branch for e in newcomer.entries] == ["speakap-sync/render"]
+    assert [e.branch for e in person_history(checkout.state_dir, BOB.employee_id).entries] == [None]
+
+    checkout.git("merge", "--quiet", "--ff-only", "origin/speakap-sync/render")
+    merged = person_history(checkout.state_dir, ANN.employee_id)
+    assert [(e.branch, e.applied) for e in merged.entries] == [(None, True), (None, False)]
+
+
 def test_contacts_are_masked_unless_asked(tmp_path: Path) -> None:
     checkout = make_checkout(tmp_path, {"desired-state/policy.yaml": "grace_days: 30\n"})
     checkout.commit_people([ANN], "day 1")

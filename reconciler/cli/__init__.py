@@ -20,7 +20,9 @@ from reconciler.cli import (  # noqa: F401  (registration)
     render,
     speakap,
 )
-from reconciler.cli.app import run
+from reconciler.cli.app import app, one_line_summaries, run
+
+one_line_summaries(app)
 
 __all__ = ["main", "run"]
 

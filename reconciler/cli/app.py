@@ -3,6 +3,7 @@ and reports errors once. The commands are registered by importing ``reconciler.c
 
 from __future__ import annotations
 
+import inspect
 import os
 from importlib import metadata
 
@@ -20,6 +21,19 @@ app = typer.Typer(
 )
 github_app = typer.Typer(help="Commands the GitHub workflows call (PR comments, render PRs).")
 app.add_typer(github_app, name="github")
+
+
+def one_line_summaries(typer_app: typer.Typer) -> None:
+    """A command table shows each command's first docstring paragraph with its line breaks
+    kept (mid-sentence breaks in a narrow column); give each command that paragraph as one
+    line. Call once every command is registered."""
+    for info in typer_app.registered_commands:
+        doc = info.help or (inspect.getdoc(info.callback) if info.callback else None)
+        if info.short_help is None and doc:
+            info.short_help = " ".join(doc.split("\n\n", 1)[0].split())
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            one_line_summaries(group.typer_instance)
 
 
 class Settings:

@@ -155,6 +155,16 @@ class Page:
     resources: list[Json]
 
 
+# a ServiceProviderConfig names each of these (RFC 7643 section 5); an answer with none of them
+# is something else (a list, another API's object) found at a wrong URL
+_SPC_FEATURES = frozenset({"patch", "bulk", "filter", "changePassword", "sort", "etag"})
+
+
+def is_service_provider_config(data: object) -> bool:
+    """Whether a decoded answer of ``/ServiceProviderConfig`` is one."""
+    return isinstance(data, dict) and not _SPC_FEATURES.isdisjoint(data)
+
+
 class ScimClient:
     """A SCIM 2.0 client for one service provider (thread-safe).
 
@@ -281,7 +291,7 @@ class ScimClient:
             data = response.json() if response.status_code == 200 else None
         except (httpx.HTTPError, json.JSONDecodeError, UnicodeDecodeError):
             return False
-        return isinstance(data, dict) and ("schemas" in data or "patch" in data)
+        return is_service_provider_config(data)
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 from reconciler.errors import SpeakapError, redact
 from reconciler.model import OrgUnit, Person
 from reconciler.speakap import mapping
-from reconciler.speakap.client import ScimClient
+from reconciler.speakap.client import ScimClient, is_service_provider_config
 from reconciler.speakap.dialect import GROUP_SCHEMA, USER_SCHEMA, Dialect, MembershipSource
 from reconciler.speakap.errors import AuthenticationError, NotFoundError, NotReadyError
 
@@ -92,12 +92,16 @@ def check(client: ScimClient, dialect: Dialect) -> Readiness:
     try:
         spc = client.service_provider_config()
     except NotFoundError:
-        found.append(Finding("problem", "discovery", _not_scim(client)))
+        found.append(Finding("problem", "discovery", _not_scim(client, "answers 404")))
         return Readiness(url, tuple(found), _fallback(dialect))
     except SpeakapError as error:
         found.append(
             Finding("problem", "discovery", f"cannot read /ServiceProviderConfig: {error}")
         )
+        return Readiness(url, tuple(found), _fallback(dialect))
+    if not is_service_provider_config(spc):  # a list, another API's object: a wrong URL
+        why = "answers with no ServiceProviderConfig (none of its features)"
+        found.append(Finding("problem", "discovery", _not_scim(client, why)))
         return Readiness(url, tuple(found), _fallback(dialect))
     found.append(Finding("ok", "discovery", "/ServiceProviderConfig answers"))
     found += _features(spc)
@@ -131,7 +135,7 @@ def resolve_memberships(client: ScimClient, dialect: Dialect) -> Dialect:
 # -- 1. discovery ------------------------------------------------------------------------------
 
 
-def _not_scim(client: ScimClient) -> str:
+def _not_scim(client: ScimClient, why: str) -> str:
     base = client.base_url
     parts = urlsplit(base)
     root = f"{parts.scheme}://{parts.netloc}"
@@ -142,13 +146,13 @@ def _not_scim(client: ScimClient) -> str:
     for candidate in list(candidates)[:6]:
         if client.answers_scim(candidate):
             return (
-                f"{redact(base)}/ServiceProviderConfig answers 404: this is no SCIM base URL; "
+                f"{redact(base)}/ServiceProviderConfig {why}: this is no SCIM base URL; "
                 f"{redact(candidate)} answers SCIM: set `url` in speakap.yaml (or SPEAKAP_URL) "
                 "to it"
             )
     tried = ", ".join(p for p in _BASE_PATHS)
     return (
-        f"{redact(base)}/ServiceProviderConfig answers 404: this is no SCIM base URL, and "
+        f"{redact(base)}/ServiceProviderConfig {why}: this is no SCIM base URL, and "
         f"none of {tried} under it answers either; check `url` (or SPEAKAP_URL)"
     )
 
@@ -358,13 +362,14 @@ def _check_attributes(schemas: _Schemas, dialect: Dialect) -> list[Finding]:
             )
         )
     missing = 0
+    undescribed: dict[str, list[str]] = {}  # a core schema /Schemas lacks: its written paths
     for item in written:
         if item.urn in unusable:
             continue
         declared_attributes = schemas.attributes.get(item.urn)
         if declared_attributes is None:
             missing += 1
-            found.append(Finding("problem", "schema", f"/Schemas lacks the core {item.urn}"))
+            undescribed.setdefault(item.urn, []).append(item.path)
             continue
         attribute = declared_attributes.get(item.path.lower())
         name = item.path if item.urn == _CORE[item.resource] else f"{item.urn}:{item.path}"
@@ -390,6 +395,11 @@ def _check_attributes(schemas: _Schemas, dialect: Dialect) -> list[Finding]:
             found.append(
                 Finding("problem", "schema", f"{item.resource} attribute {name} is read-only")
             )
+    for urn, paths in undescribed.items():
+        listed = ", ".join(dict.fromkeys(paths))
+        found.append(
+            Finding("problem", "schema", f"/Schemas lacks the core {urn} (written: {listed})")
+        )
     found += _invite_code(schemas, dialect)
     if not missing and not any(f.level == "problem" for f in found):
         found.insert(

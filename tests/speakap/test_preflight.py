@@ -117,6 +117,45 @@ def test_a_base_url_answering_404_names_the_likely_scim_path(simulator: Simulato
     assert "answers 404" in problem and f"{root}/scim/v2 answers SCIM" in problem
 
 
+def test_a_base_url_answering_a_list_is_no_scim_root_and_one_problem_says_so(
+    bare_scim2_server: str,
+) -> None:
+    """scim2-server with dynamic tenants answers an empty ListResponse at its bare root: that is
+    no ServiceProviderConfig, and the check says so once instead of judging the list."""
+    with client_for(bare_scim2_server) as client:
+        readiness = preflight.check(client, Dialect())
+    [problem] = problems(readiness)
+    assert "answers with no ServiceProviderConfig" in problem
+    assert f"{bare_scim2_server}/scim/v2 answers SCIM" in problem
+
+
+def test_a_core_schema_missing_from_schemas_is_one_problem_naming_what_is_written(
+    simulator: SimulatorHandle,
+) -> None:
+    core_user = "urn:ietf:params:scim:schemas:core:2.0:User"
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        forwarded = httpx.get(
+            simulator.url + request.url.path.removeprefix("/scim/v2"),
+            params=request.url.params,
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+        body: Any = forwarded.json()
+        if request.url.path.endswith("/Schemas"):
+            kept = [r for r in body["Resources"] if r["id"] != core_user]
+            body = {**body, "Resources": kept, "totalResults": len(kept)}
+        return httpx.Response(forwarded.status_code, json=body)
+
+    client = ScimClient(
+        "http://mock/scim/v2", Secret(TOKEN), transport=httpx.MockTransport(handle), retry=ONE_TRY
+    )
+    with client:
+        readiness = preflight.check(client, Dialect())
+    [problem] = problems(readiness)
+    assert problem.startswith(f"/Schemas lacks the core {core_user} (written: ")
+    assert "userName" in problem and "name.givenName" in problem
+
+
 def test_a_refused_token_is_a_problem_not_a_traceback(simulator: SimulatorHandle) -> None:
     with client_for(simulator.url, token="not-the-token-at-all") as client:
         readiness = preflight.check(client, Dialect())

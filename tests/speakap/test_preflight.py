@@ -6,7 +6,7 @@ and whether the server fills User.groups, which ``memberships_from: auto`` follo
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -46,6 +46,28 @@ def join(backend: ScimBackend) -> None:
     assert all(r.ok for r in backend.execute(actions, {"E1": ANN}, {"news": NEWS}))
     add = [Action("a:E1", "add_membership", "E1", org_unit="news")]
     assert all(r.ok for r in backend.execute(add, {"E1": ANN}, {"news": NEWS}))
+
+
+def rewriting_client(
+    simulator: SimulatorHandle, endpoint: str, rewrite: Callable[[Any], Any]
+) -> ScimClient:
+    """A client of a server that answers like the simulator, except that ``endpoint``'s answer
+    is what ``rewrite`` makes of the simulator's."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        forwarded = httpx.get(
+            simulator.url + request.url.path.removeprefix("/scim/v2"),
+            params=request.url.params,
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+        body: Any = forwarded.json()
+        if request.url.path.endswith(endpoint):
+            body = rewrite(body)
+        return httpx.Response(forwarded.status_code, json=body)
+
+    return ScimClient(
+        "http://mock/scim/v2", Secret(TOKEN), transport=httpx.MockTransport(handle), retry=ONE_TRY
+    )
 
 
 @pytest.fixture(scope="module")
@@ -134,22 +156,11 @@ def test_a_core_schema_missing_from_schemas_is_one_problem_naming_what_is_writte
 ) -> None:
     core_user = "urn:ietf:params:scim:schemas:core:2.0:User"
 
-    def handle(request: httpx.Request) -> httpx.Response:
-        forwarded = httpx.get(
-            simulator.url + request.url.path.removeprefix("/scim/v2"),
-            params=request.url.params,
-            headers={"Authorization": f"Bearer {TOKEN}"},
-        )
-        body: Any = forwarded.json()
-        if request.url.path.endswith("/Schemas"):
-            kept = [r for r in body["Resources"] if r["id"] != core_user]
-            body = {**body, "Resources": kept, "totalResults": len(kept)}
-        return httpx.Response(forwarded.status_code, json=body)
+    def without_core_user(body: Any) -> Any:
+        kept = [r for r in body["Resources"] if r["id"] != core_user]
+        return {**body, "Resources": kept, "totalResults": len(kept)}
 
-    client = ScimClient(
-        "http://mock/scim/v2", Secret(TOKEN), transport=httpx.MockTransport(handle), retry=ONE_TRY
-    )
-    with client:
+    with rewriting_client(simulator, "/Schemas", without_core_user) as client:
         readiness = preflight.check(client, Dialect())
     [problem] = problems(readiness)
     assert problem.startswith(f"/Schemas lacks the core {core_user} (written: ")
@@ -165,21 +176,10 @@ def test_a_refused_token_is_a_problem_not_a_traceback(simulator: SimulatorHandle
 
 
 def test_a_server_without_patch_or_filtering_is_not_ready(simulator: SimulatorHandle) -> None:
-    def handle(request: httpx.Request) -> httpx.Response:
-        forwarded = httpx.get(
-            simulator.url + request.url.path.removeprefix("/scim/v2"),
-            params=request.url.params,
-            headers={"Authorization": f"Bearer {TOKEN}"},
-        )
-        body: Any = forwarded.json()
-        if request.url.path.endswith("/ServiceProviderConfig"):
-            body = {**body, "patch": {"supported": False}, "filter": {"supported": False}}
-        return httpx.Response(forwarded.status_code, json=body)
+    def unsupported(body: Any) -> Any:
+        return {**body, "patch": {"supported": False}, "filter": {"supported": False}}
 
-    client = ScimClient(
-        "http://mock/scim/v2", Secret(TOKEN), transport=httpx.MockTransport(handle), retry=ONE_TRY
-    )
-    with client:
+    with rewriting_client(simulator, "/ServiceProviderConfig", unsupported) as client:
         readiness = preflight.check(client, Dialect())
     assert problems(readiness) == [
         "PATCH not supported (every change is a PATCH)",

@@ -180,3 +180,16 @@ def test_a_staged_rollout_runs_the_apply_workflow_by_hand_with_selectors() -> No
         assert text.count("inputs.selector") == 1
     fetch = next(line for line in run_lines("apply") if "fetch-plan" in line)
     assert '--state-dir "$STATE_DIR"' in fetch  # the merge that last changed the state
+
+
+def test_render_keeps_its_cache_between_runs_and_only_render_uses_one() -> None:
+    render = steps("render")
+    (cache,) = (s for s in render if str(s.get("uses", "")).startswith("actions/cache@"))
+    assert cache["with"]["path"] == "${{ inputs.state-dir }}/.speakap-sync-cache"
+    # a cache entry is immutable: a new key per run, restored from the latest by prefix
+    key, restore = cache["with"]["key"], cache["with"]["restore-keys"]
+    assert key.endswith("-${{ github.run_id }}") and key.startswith(restore)
+    renders = [s for s in render if "speakap-sync render " in str(s.get("run"))]
+    assert render.index(cache) < render.index(renders[0])
+    for name in ("plan", "apply"):  # jobs a pull request can reach read no render cache
+        assert not any("actions/cache@" in str(s.get("uses", "")) for s in steps(name))

@@ -390,11 +390,7 @@ class _Planner:
                 "reactivate_user",
                 eid,
                 user_id=user.id,
-                reason="suspended by hand in Speakap: reactivated"
-                if was_active
-                else "back in scope"
-                if last is not None and last.out_of_scope
-                else "back in the HR export",
+                reason=_reactivate_reason(last),
                 before={"active": False},
                 after={"active": True},
                 cause="drift" if was_active else "hr",
@@ -656,6 +652,19 @@ def _suspend_reason(cause: ActionCause, person: Person) -> str:
     if cause == "scope":
         return f"out of scope (rule {person.out_of_scope}), suspended for the grace period"
     return _left(person)
+
+
+def _reactivate_reason(last: Person | None) -> str:
+    """Why an account suspended in Speakap is made active, in words true whatever put the
+    person back in the desired state: a render (HR or scope), a revert or a hand edit."""
+    if last is None:
+        return "active in the desired state, suspended in Speakap"
+    if last.status == "active":
+        return "suspended by hand in Speakap: reactivated"
+    if last.out_of_scope:
+        rule = last.out_of_scope
+        return f"back in the desired state (out of scope by rule {rule} when last applied)"
+    return "back in the desired state (suspended when last applied)"
 
 
 def _adopt_reason(user: LiveUser, eid: str) -> str:

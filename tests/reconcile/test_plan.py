@@ -138,6 +138,17 @@ def test_rehire_inside_grace_is_reactivated_not_recreated() -> None:
     back = desired(person("E1"), person("E2"))
     plan = compute_plan(back, live_as_desired(in_grace), in_grace)
     assert ids(plan) == ["reactivate_user:E2"]
+    assert plan.actions[0].reason == "back in the desired state (suspended when last applied)"
+
+
+def test_a_suspended_account_without_a_last_apply_is_reactivated_for_the_desired_state() -> None:
+    employed = desired(person("E1"))
+    snapshot = live_as_desired(employed)
+    suspended = replace(snapshot, users=tuple(replace(u, active=False) for u in snapshot.users))
+    plan = compute_plan(employed, suspended, None)
+    assert [(a.id, a.reason) for a in plan.actions] == [
+        ("reactivate_user:E1", "active in the desired state, suspended in Speakap")
+    ]
 
 
 def test_protected_account_is_never_suspended_or_deleted() -> None:

@@ -42,7 +42,10 @@ def test_back_in_scope_is_a_reactivation() -> None:
     back = desired(person("E1"), person("E2"))
     plan = compute_plan(back, live_as_desired(skipped), skipped)
     (action,) = plan.actions
-    assert (action.kind, action.reason) == ("reactivate_user", "back in scope")
+    assert (action.kind, action.reason) == (
+        "reactivate_user",
+        "back in the desired state (out of scope by rule interns when last applied)",
+    )
 
 
 def test_the_offboard_guard_counts_people_moved_out_of_scope() -> None:

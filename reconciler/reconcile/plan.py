@@ -663,8 +663,8 @@ def _reactivate_reason(last: Person | None) -> str:
         return "suspended by hand in Speakap: reactivated"
     if last.out_of_scope:
         rule = last.out_of_scope
-        return f"back in the desired state (out of scope by rule {rule} when last applied)"
-    return "back in the desired state (suspended when last applied)"
+        return f"back in the desired state, out of scope by rule {rule} when last applied"
+    return "back in the desired state, suspended when last applied"
 
 
 def _adopt_reason(user: LiveUser, eid: str) -> str:

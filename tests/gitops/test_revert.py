@@ -76,7 +76,7 @@ def test_the_plan_of_the_revert_reactivates_the_leaver_inside_grace(
     assert ("reactivate_user", ANN.employee_id) in kinds
     [back] = [a for a in plan.actions if a.kind == "reactivate_user"]
     # the revert, not the HR export, put Ann back: the reason says only what the plan knows
-    assert back.reason == "back in the desired state (suspended when last applied)"
+    assert back.reason == "back in the desired state, suspended when last applied"
     assert not any(kind == "create_user" for kind, _ in kinds)
     assert ("suspend_user", CAT.employee_id) in kinds
 

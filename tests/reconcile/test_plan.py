@@ -138,7 +138,7 @@ def test_rehire_inside_grace_is_reactivated_not_recreated() -> None:
     back = desired(person("E1"), person("E2"))
     plan = compute_plan(back, live_as_desired(in_grace), in_grace)
     assert ids(plan) == ["reactivate_user:E2"]
-    assert plan.actions[0].reason == "back in the desired state (suspended when last applied)"
+    assert plan.actions[0].reason == "back in the desired state, suspended when last applied"
 
 
 def test_a_suspended_account_without_a_last_apply_is_reactivated_for_the_desired_state() -> None:

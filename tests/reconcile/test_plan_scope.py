@@ -44,7 +44,7 @@ def test_back_in_scope_is_a_reactivation() -> None:
     (action,) = plan.actions
     assert (action.kind, action.reason) == (
         "reactivate_user",
-        "back in the desired state (out of scope by rule interns when last applied)",
+        "back in the desired state, out of scope by rule interns when last applied",
     )
 
 

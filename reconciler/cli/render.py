@@ -11,9 +11,11 @@ from rich.console import Console
 
 from reconciler.cli.app import app
 from reconciler.cli.progress import progress_report
+from reconciler.desired.config import SOURCE_FILE
 from reconciler.desired.documents import load_schema, schema_names
 from reconciler.desired.validation import validate_dir
 from reconciler.errors import ConfigError, InputError, StateError, SyncError
+from reconciler.feeds.config import find_feed, workflow_hints
 from reconciler.reconcile import invites
 from reconciler.render.explain import explain
 from reconciler.render.run import DEFAULT_CONTACTS_OUT, render_to_disk
@@ -71,9 +73,17 @@ def render_command(
 def validate_command(state_dir: Path = STATE_DIR_OPTION) -> None:
     """Check the desired state and its configuration (speakap.yaml too): schemas, references,
     unique ids, consistent statuses (plan and apply run the same checks), and the network's
-    invite sheet template."""
+    invite sheet template; warns when source.yaml's feed reads a variable that the shipped
+    render workflow does not pass."""
     result = validate_dir(state_dir)  # an unreadable file: its one error, raised
     problems: list[SyncError] = list(result.problems)
+    try:
+        feed = find_feed(state_dir) if (state_dir / SOURCE_FILE).is_file() else None
+    except ConfigError as error:
+        problems.append(error)
+        feed = None
+    for hint in workflow_hints(feed) if feed is not None else ():
+        typer.echo(f"warning: {state_dir / SOURCE_FILE}: {hint}", err=True)
     try:
         invites.check_template(invites.SheetSettings.for_network(state_dir, result.state))
     except ConfigError as error:

@@ -19,7 +19,7 @@ from urllib.parse import urljoin
 import httpx
 
 from reconciler.errors import InputError, redact
-from reconciler.feeds.config import FeedConfig
+from reconciler.feeds.config import FeedConfig, workflow_hint
 
 log = logging.getLogger(__name__)  # retries and 429 waits: the CLI prints them as warnings
 MAX_PAGE_BYTES = 64 * 1024 * 1024
@@ -216,7 +216,9 @@ class FeedClient:
     def _secret(self, name: str) -> str:
         value = self._env.get(name, "").strip()
         if not value:
-            raise InputError(f"the HR feed needs the environment variable {name}")
+            hint = workflow_hint(name)
+            said = f", {hint}" if hint else f" (in CI: the repository secret {name})"
+            raise InputError(f"the HR feed needs the environment variable {name}{said}")
         if value not in self._secrets:
             self._secrets.append(value)
         return value

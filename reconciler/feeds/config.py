@@ -12,6 +12,18 @@ from reconciler.desired.documents import load_text
 from reconciler.errors import ConfigError
 from reconciler.feeds.presets import PRESETS
 
+# What the shipped render workflow (.github/workflows/speakap-sync-render.yml, and the copy
+# `init` writes) passes to `speakap-sync fetch`: its secrets are named one by one, never all of
+# them, so a feed reading any other variable fails in CI. tests/gitops holds the two equal.
+WORKFLOW_VARIABLES = (
+    "HR_FEED_TOKEN",
+    "HR_FEED_CLIENT_ID",
+    "HR_FEED_CLIENT_SECRET",
+    "AFAS_TOKEN",
+    "PERSONIO_CLIENT_ID",
+    "PERSONIO_CLIENT_SECRET",
+)
+
 AuthType = Literal["none", "bearer", "header", "oauth2"]
 PagingType = Literal["none", "next_link", "page", "skip_take", "cursor"]
 
@@ -26,6 +38,40 @@ class FeedAuth:
     client_id_env: str = "HR_FEED_CLIENT_ID"
     client_secret_env: str = "HR_FEED_CLIENT_SECRET"
     scope: str | None = None
+
+    def variables(self) -> dict[str, str]:
+        """The environment variables this auth reads: the setting naming each -> its name."""
+        if self.type == "oauth2":
+            return {
+                "client_id_env": self.client_id_env,
+                "client_secret_env": self.client_secret_env,
+            }
+        if self.type in ("bearer", "header"):
+            return {"token_env": self.token_env}
+        return {}
+
+
+def workflow_hint(variable: str) -> str | None:
+    """What to do when the feed reads ``variable`` and the shipped render workflow does not
+    pass it to fetch (a clause, "which …"); None when the workflow passes it."""
+    if variable in WORKFLOW_VARIABLES:
+        return None
+    passed = ", ".join(WORKFLOW_VARIABLES[:-1]) + f" and {WORKFLOW_VARIABLES[-1]}"
+    return (
+        f"which the shipped render workflow does not pass to `speakap-sync fetch` (it passes "
+        f"only {passed}): rename it to one of those, or add it to speakap-sync-render.yml (its "
+        "workflow_call secrets and the fetch step's env) and to render.yml's secrets"
+    )
+
+
+def workflow_hints(feed: FeedConfig) -> list[str]:
+    """For each variable the feed reads that CI would not have: which, and what to do."""
+    hints = []
+    for setting, variable in feed.auth.variables().items():
+        hint = workflow_hint(variable)
+        if hint is not None:
+            hints.append(f"the feed reads {variable} (feed.auth.{setting}), {hint}")
+    return hints
 
 
 @dataclass(frozen=True, slots=True)

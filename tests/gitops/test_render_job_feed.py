@@ -14,18 +14,12 @@ import pytest
 from ruamel.yaml import YAML
 
 from reconciler.cli import run
+from reconciler.feeds.config import WORKFLOW_VARIABLES
 from tests.feeds.fake_hr import AFAS_TOKEN, run_fake_hr
 from tests.feeds.test_fetch import SAMPLE, sample_rows, state_with_feed
 
 WORKFLOW = Path(__file__).resolve().parents[2] / ".github" / "workflows"
-FEED_SECRETS = (
-    "HR_FEED_TOKEN",
-    "HR_FEED_CLIENT_ID",
-    "HR_FEED_CLIENT_SECRET",
-    "AFAS_TOKEN",
-    "PERSONIO_CLIENT_ID",
-    "PERSONIO_CLIENT_SECRET",
-)
+FEED_SECRETS = WORKFLOW_VARIABLES
 
 
 def render_steps() -> list[dict[str, Any]]:
@@ -102,8 +96,17 @@ def test_without_a_feed_the_render_job_fetches_the_workflows_source(tmp_path: Pa
 
 
 def test_the_feed_secrets_reach_only_the_fetch_step_and_the_trigger_passes_them() -> None:
-    holders = [s["name"] for s in render_steps() if set(FEED_SECRETS) & set(s.get("env", {}))]
-    assert holders == ["Fetch the HR export from the HR system's API (source.yaml feed)"]
+    holders = [s for s in render_steps() if set(FEED_SECRETS) & set(s.get("env", {}))]
+    assert [s["name"] for s in holders] == [
+        "Fetch the HR export from the HR system's API (source.yaml feed)"
+    ]
+    # exactly the variables `validate` and `fetch` tell the admin the workflow passes
+    assert set(holders[0]["env"]) == set(WORKFLOW_VARIABLES)
+    reusable: dict[str, Any] = YAML(typ="safe").load(
+        (WORKFLOW / "speakap-sync-render.yml").read_text()
+    )
+    declared = reusable["on"]["workflow_call"]["secrets"]
+    assert set(WORKFLOW_VARIABLES) <= set(declared)
     trigger: dict[str, Any] = YAML(typ="safe").load((WORKFLOW / "render.yml").read_text())
     (job,) = trigger["jobs"].values()
     for name in FEED_SECRETS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -13,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from reconciler.cli import run
+from reconciler.errors import SyncError
 from reconciler.model import Action, OrgUnit, Person
 from reconciler.speakap.backend import ScimBackend
 from reconciler.speakap.client import ScimClient, Secret
@@ -221,6 +224,28 @@ def test_the_simulator_command_serves_until_stopped(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_the_simulator_command_on_a_port_in_use_is_one_error_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SPEAKAP_TOKEN", "cli-token")
+    monkeypatch.delenv("SPEAKAP_TOKEN_FILE", raising=False)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert run(["simulator", "--port", str(port)]) == 1
+    assert capsys.readouterr().err == (
+        f"error: the simulator cannot listen on 127.0.0.1:{port}: the port is in use (another "
+        "simulator?); stop what holds it, or choose another port (0: any free one)\n"
+    )
+
+
+def test_a_port_past_65535_is_refused_as_not_a_port_number() -> None:
+    refused = pytest.raises(SyncError, match=r"listen on 127.0.0.1:70000: not a port number")
+    with refused, run_simulator(token=TOKEN, port=70000):
+        pass  # pragma: no cover - never reached
 
 
 def test_the_client_keeps_to_its_concurrency_and_rate_limits() -> None:

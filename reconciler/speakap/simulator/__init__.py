@@ -17,6 +17,7 @@ From the command line: ``speakap-sync simulator --port 8765 --data network.json`
 
 from __future__ import annotations
 
+import errno
 import json
 import threading
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import ConfigError
+from reconciler.errors import ConfigError, SyncError
 from reconciler.speakap.dialect import Dialect
 from reconciler.speakap.simulator.data import check_data
 from reconciler.speakap.simulator.server import Counters, Knobs, SimulatorServer, save_if_changed
@@ -142,7 +143,7 @@ def run_simulator(
         max_page_size=max_page_size,
         bulk_max_operations=bulk_max_operations,
     )
-    server = SimulatorServer((host, port), net, token, knobs, seed=seed)
+    server = _listen((host, port), net, token, knobs, seed)
     stop = threading.Event()
     threads = [
         threading.Thread(
@@ -173,6 +174,26 @@ def run_simulator(
             thread.join(timeout=5)
         if data is not None:
             net.save(data)
+
+
+def _listen(
+    address: tuple[str, int], net: Network, token: str, knobs: Knobs, seed: int | None
+) -> SimulatorServer:
+    """The server bound to ``address``; a port it cannot have is one error saying what to do."""
+    host, port = address
+    other = "choose another port (0: any free one)"
+    try:
+        return SimulatorServer(address, net, token, knobs, seed=seed)
+    except OSError as err:
+        if err.errno == errno.EADDRINUSE:
+            why = f"the port is in use (another simulator?); stop what holds it, or {other}"
+        elif err.errno == errno.EACCES:
+            why = f"permission denied (ports below 1024 need privileges); {other}"
+        else:
+            why = f"{err.strerror or type(err).__name__}; {other}"
+    except OverflowError:  # socket.bind's answer to a port past 65535
+        why = f"not a port number; {other}"
+    raise SyncError(f"the simulator cannot listen on {host}:{port}: {why}")
 
 
 def _saver(network: Network, path: Path, stop: threading.Event, interval: float) -> None:

@@ -4,9 +4,12 @@ and reports errors once. The commands are registered by importing ``reconciler.c
 from __future__ import annotations
 
 import inspect
+import itertools
 import os
+import sys
 from importlib import metadata
 
+import shellingham
 import typer
 
 from reconciler.cli.progress import warnings_to
@@ -73,6 +76,7 @@ def _global_options(
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (used by tests)."""
     try:
+        _check_completion_shell(sys.argv[1:] if argv is None else argv)
         with warnings_to(_warning_line):  # retries, 429 waits, a fail-fast stop
             result = app(args=argv, standalone_mode=False, prog_name="speakap-sync")
     except SyncError as err:
@@ -98,6 +102,31 @@ def run(argv: list[str] | None = None) -> int:
         typer.echo("interrupted", err=True)
         return 130
     return result if isinstance(result, int) else 0
+
+
+_COMPLETION_OPTIONS = frozenset({"--show-completion", "--install-completion"})
+_COMPLETION_SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")  # typer has scripts for these
+
+
+def _check_completion_shell(argv: list[str]) -> None:
+    """``--show-completion`` and ``--install-completion`` are for the shell they run in, which
+    typer finds as shellingham does, from the parent processes (not ``$SHELL``). In any other
+    shell (``sh`` under ``make`` or a CI step) typer would only say "Shell sh not supported.":
+    say it as one error line that tells what to do."""
+    options = list(itertools.takewhile(lambda word: word.startswith("-"), argv))
+    if not _COMPLETION_OPTIONS & set(options):
+        return
+    try:
+        shell: str | None = shellingham.detect_shell()[0]
+    except (shellingham.ShellDetectionFailure, RuntimeError):
+        shell = None
+    if shell in _COMPLETION_SHELLS:
+        return
+    found = f"this runs in {shell}" if shell else "no shell was found among the parent processes"
+    raise SyncError(
+        f"shell completion is for bash, zsh, fish or PowerShell, and {found}: run "
+        "`speakap-sync --show-completion` (or --install-completion) from one of those"
+    )
 
 
 def _warning_line(line: str) -> None:

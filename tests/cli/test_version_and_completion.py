@@ -4,6 +4,7 @@ without disturbing the commands; the pre-commit hook calls a command that exists
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -38,11 +39,36 @@ def test_help_offers_completion(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--install-completion" in out and "--show-completion" in out
 
 
-def test_show_completion_prints_a_script_and_exits_zero(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    assert run(["--show-completion", "bash"]) == 0
-    assert "_speakap_sync_completion" in capsys.readouterr().out
+def show_completion_in(shell: str) -> subprocess.CompletedProcess[str]:
+    """``speakap-sync --show-completion`` as typed at a ``shell`` prompt: the shell is the
+    command's parent process, which is where typer looks, whatever ``$SHELL`` says. (The
+    ``exit`` keeps the shell from replacing itself with the command.)"""
+    if shutil.which(shell) is None:
+        pytest.skip(f"no {shell} on this machine")
+    line = '"$0" -m reconciler --show-completion; exit $?'
+    return subprocess.run(
+        [shell, "-c", line, sys.executable],
+        env=os.environ | {"SHELL": "/bin/sh"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_show_completion_in_bash_prints_the_bash_script_whatever_shell_is_set() -> None:
+    done = show_completion_in("bash")
+    assert done.returncode == 0, done.stderr
+    assert "_speakap_sync_completion()" in done.stdout
+    assert "complete -o default -F _speakap_sync_completion speakap-sync" in done.stdout
+
+
+def test_show_completion_in_sh_is_one_error_line_naming_the_shells_it_serves() -> None:
+    done = show_completion_in("sh")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == (
+        "error: shell completion is for bash, zsh, fish or PowerShell, and this runs in sh: run "
+        "`speakap-sync --show-completion` (or --install-completion) from one of those\n"
+    )
 
 
 def completions(words: str, cword: int) -> list[str]:

@@ -21,26 +21,28 @@ OWN_OAUTH = (
 )
 
 
+def validate_warning(tmp_path: Path, feed: str, capsys: pytest.CaptureFixture[str]) -> str:
+    """The one line `validate` writes, beside its success, for a source.yaml with ``feed``."""
+    state = state_with_feed(tmp_path, feed)
+    assert run(["validate", "--state-dir", str(state)]) == 0
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"warning: {state / 'source.yaml'}: the feed reads ")
+    return line
+
+
 def test_validate_warns_in_one_line_about_a_variable_the_workflow_does_not_pass(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    state = state_with_feed(tmp_path, OWN_TOKEN)
-    assert run(["validate", "--state-dir", str(state)]) == 0
-    (line,) = capsys.readouterr().err.strip().splitlines()
-    assert line.startswith(f"warning: {state / 'source.yaml'}: the feed reads MY_HR_TOKEN")
-    assert "(feed.auth.token_env)" in line
-    assert (
-        "passes only HR_FEED_TOKEN, HR_FEED_CLIENT_ID" in line and "PERSONIO_CLIENT_SECRET" in line
-    )
+    line = validate_warning(tmp_path, OWN_TOKEN, capsys)
+    assert "reads MY_HR_TOKEN (feed.auth.token_env)" in line
+    assert f"passes only {', '.join(WORKFLOW_VARIABLES[:-1])} and PERSONIO_CLIENT_SECRET" in line
     assert "rename it" in line and "render.yml's secrets" in line
 
 
 def test_validate_names_only_the_oauth2_variable_the_workflow_lacks(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    state = state_with_feed(tmp_path, OWN_OAUTH)
-    assert run(["validate", "--state-dir", str(state)]) == 0
-    (line,) = capsys.readouterr().err.strip().splitlines()
+    line = validate_warning(tmp_path, OWN_OAUTH, capsys)
     assert "reads MY_HR_SECRET (feed.auth.client_secret_env)" in line
     assert "reads HR_FEED_CLIENT_ID" not in line
 
@@ -85,14 +87,3 @@ def test_fetch_without_a_variable_the_workflow_does_not_pass_says_what_to_do(
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("error: the HR feed needs the environment variable MY_HR_TOKEN, ")
     assert f"passes only {', '.join(WORKFLOW_VARIABLES[:-1])} and" in line
-
-
-def test_fetch_without_a_variable_the_workflow_passes_points_at_the_repository_secret(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.delenv("AFAS_TOKEN", raising=False)
-    state = state_with_feed(tmp_path, "feed:\n  preset: afas\n  url: http://127.0.0.1:9/x\n")
-    assert run(["fetch", "--state-dir", str(state), "--out", str(tmp_path / "x.json")]) == 1
-    err = capsys.readouterr().err
-    assert "environment variable AFAS_TOKEN (in CI: the repository secret AFAS_TOKEN)" in err
-    assert "passes only" not in err

@@ -21,11 +21,11 @@ import hashlib
 import hmac
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from reconciler.atomic import atomic_write
 from reconciler.errors import ConfigError, InputError, StateError
 from reconciler.model import DesiredState, LiveSnapshot, LiveUser, Person
 
@@ -139,20 +139,11 @@ def write_contacts(path: Path, contacts: Contacts) -> None:
     text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+        atomic_write(path, text)  # mode 0600
     except OSError as err:
         raise InputError(
             f"cannot write the contacts file ({err.strerror})", file=path, field="--contacts-out"
         ) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_contacts(path: Path) -> dict[str, dict[str, str]]:

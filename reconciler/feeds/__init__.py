@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from reconciler.atomic import atomic_write
 from reconciler.feeds.client import FeedClient
 from reconciler.feeds.config import load_feed
 from reconciler.model import Progress
@@ -58,12 +58,5 @@ def fetch_feed(
     if progress is not None:
         progress(_TASK, len(records), len(records))
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(records, fh, ensure_ascii=False, indent=1)
-            fh.write("\n")
-        os.replace(tmp, out)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    atomic_write(out, json.dumps(records, ensure_ascii=False, indent=1) + "\n")
     return FeedResult(out, len(records), client.pages)

@@ -11,13 +11,13 @@ document and names the first error, as it would alone. Writing is atomic. The hu
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+# re-exported: reconcile/run.py writes apply's summary.json with plan_json.atomic_write
+from reconciler.atomic import atomic_write as atomic_write
 from reconciler.desired.documents import load_schema, validator
 from reconciler.desired.schema_check import Check, compile_check
 from reconciler.errors import ConfigError
@@ -199,17 +199,3 @@ def _action_json(action: Action, units: Mapping[str, str]) -> dict[str, Any]:
         "reason": action.reason,
         "cause": action.cause,
     }
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a reader sees the old file or the new one, whole."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

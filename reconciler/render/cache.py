@@ -19,12 +19,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import sys
-import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from reconciler.atomic import atomic_write
 from reconciler.desired.config import CONFIG_FILES
 from reconciler.render.incremental import NO_MEMOS, Memos, ShardMemo
 
@@ -119,14 +118,7 @@ def save(state_dir: Path, inputs: str, memos: Memos) -> None:
         for name, text in ((".gitignore", "*\n"), ("CACHEDIR.TAG", _CACHEDIR_TAG)):
             if not (folder / name).exists():
                 (folder / name).write_text(text, encoding="utf-8")
-        fd, tmp = tempfile.mkstemp(prefix=".render-", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(head + body)
-            os.replace(tmp, folder / CACHE_FILE)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(folder / CACHE_FILE, head + body)
     except OSError as err:
         log.warning("render cache not written (%s): the next render does all the work", err)
 

@@ -9,7 +9,6 @@ import pytest
 
 from reconciler.errors import ConfigError
 from reconciler.reconcile.plan_json import (
-    atomic_write,
     dumps,
     plan_from_json,
     plan_to_json,
@@ -67,12 +66,3 @@ def test_plan_json_holds_contacts_unmasked_for_apply() -> None:
     """The machine plan is what apply executes: it carries the values, not their masks."""
     text = dumps(a_day_of_changes())
     assert "new.hire@example.com" in text and "+31612345678" in text
-
-
-def test_a_failed_write_leaves_the_old_file_whole_and_no_temporary_file(tmp_path: Path) -> None:
-    path = tmp_path / "plan.json"
-    path.write_text("old")
-    with pytest.raises(UnicodeEncodeError):
-        atomic_write(path, "new \ud800")  # a lone surrogate cannot be written as UTF-8
-    assert path.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]

@@ -32,10 +32,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from reconciler.atomic import atomic_write
 from reconciler.model import ACTION_CAUSES, ACTION_KINDS, Action
 from reconciler.reconcile.guards import GuardResult
 from reconciler.reconcile.plan import Plan
-from reconciler.reconcile.plan_json import atomic_write
 from reconciler.reconcile.views.changes import RISK, Changes, changes_of
 from reconciler.reconcile.views.describe import (
     CATEGORIES,

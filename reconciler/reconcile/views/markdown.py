@@ -24,11 +24,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.atomic import atomic_write
 from reconciler.gitops.github import MARKER, MAX_BODY, PLAN_ARTIFACT, STEP_SUMMARY_LIMIT
 from reconciler.model import OFFBOARD_KINDS, Action
 from reconciler.reconcile.guards import GuardResult
 from reconciler.reconcile.plan import Plan
-from reconciler.reconcile.plan_json import atomic_write
 from reconciler.reconcile.views import mdtext
 from reconciler.reconcile.views.changes import (
     RISK,

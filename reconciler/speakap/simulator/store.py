@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import threading
 import uuid
@@ -28,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from reconciler.atomic import atomic_write
 from reconciler.speakap.dialect import GROUP_SCHEMA, USER_SCHEMA, Dialect
 from reconciler.speakap.simulator.filters import FilterError, parse_filter, simple_equality
 from reconciler.speakap.simulator.patch import PatchError, apply_patch
@@ -521,14 +521,8 @@ class Network:
             }
 
     def save(self, path: Path) -> None:
-        """Write the state to ``path`` atomically (write a temporary file, then rename)."""
-        data = self.dump()
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with tmp.open("w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        """Write the state to ``path`` atomically (a reader sees the old state or the new)."""
+        atomic_write(path, json.dumps(self.dump()))
 
     @classmethod
     def load(cls, data: Mapping[str, Any], dialect: Dialect | None = None) -> Network:

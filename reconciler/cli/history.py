@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from reconciler.cli.app import app
-from reconciler.errors import InputError
+from reconciler.cli.output import wants_json
 from reconciler.gitops.branch import current_branch
 from reconciler.gitops.history import person_history, render_text
 from reconciler.gitops.revert import open_pull_request, propose_revert
@@ -28,10 +28,9 @@ def history_command(
     """Tell one person's story: each reviewed change (joined, moved, renamed, suspended,
     dropped) with its date and commit, whether an apply carried it out, and what open
     branches (pull requests in review) would change."""
-    if output not in ("text", "json"):
-        raise InputError("--output must be 'text' or 'json'", field="--output")
+    as_json = wants_json(output)
     story = person_history(state_dir, employee_id.strip(), show_pii=show_pii)
-    if output == "json":
+    if as_json:
         typer.echo(json.dumps(story.to_json(), indent=1))
     else:
         typer.echo(render_text(story), nl=False)

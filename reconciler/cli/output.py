@@ -1,4 +1,5 @@
-"""What ``plan`` and ``apply`` print: the plan view and the summary (progress: cli/progress)."""
+"""What the commands print: the plan view, apply's summary, and the ``--output text|json``
+choice that apply, history and pii-audit share (progress: cli/progress)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,16 @@ from rich.console import Console
 from rich.markup import escape
 
 from reconciler.desired.last_applied import LAST_APPLIED_REF
+from reconciler.errors import InputError
 from reconciler.reconcile import views
 from reconciler.reconcile.run import ApplyOutcome, PlanOutcome
+
+
+def wants_json(output: str) -> bool:
+    """``--output``: True for ``json``, False for ``text``; anything else is one error line."""
+    if output not in ("text", "json"):
+        raise InputError("--output must be 'text' or 'json'", field="--output")
+    return output == "json"
 
 
 def show_plan(planned: PlanOutcome, console: Console, *, show_pii: bool = False) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from reconciler.cli.app import app
-from reconciler.errors import InputError
+from reconciler.cli.output import wants_json
 from reconciler.gitops.pii_audit import pii_audit, render_text
 
 
@@ -22,10 +22,9 @@ def pii_audit_command(
 ) -> None:
     """List the commits (any branch or tag) whose desired state holds a person's name or
     plain contact data, for an erasure request; prints no values."""
-    if output not in ("text", "json"):
-        raise InputError("--output must be 'text' or 'json'", field="--output")
+    as_json = wants_json(output)
     audit = pii_audit(state_dir, employee_id.strip())
-    if output == "json":
+    if as_json:
         typer.echo(json.dumps(audit.to_json(), indent=1))
     else:
         typer.echo(render_text(audit), nl=False)

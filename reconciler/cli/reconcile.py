@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from reconciler.cli.app import app
-from reconciler.cli.output import show_plan, show_summary
+from reconciler.cli.output import show_plan, show_summary, wants_json
 from reconciler.cli.progress import progress_report
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, SyncError
 from reconciler.gitops import notify
@@ -86,12 +86,11 @@ def apply(
 ) -> None:
     """Carry out the plan against live Speakap, resumably; moves the last-applied ref (not
     after a partial apply)."""
-    if output not in ("text", "json"):
-        raise typer.BadParameter("must be 'text' or 'json'", param_hint="--output")
+    as_json = wants_json(output)
     err = Console(stderr=True)
     with (
         notify.watching(state_dir, "apply", _echo(err)) as watch,
-        progress_report(err, quiet=output == "json") as report,
+        progress_report(err, quiet=as_json) as report,
     ):
         outcome = run.apply(
             ApplyRequest(state_dir, out, plan_file, contacts, tuple(only)),
@@ -99,7 +98,7 @@ def apply(
             progress=report,
             notify=_echo(err),
         )
-    show_summary(outcome, as_json=output == "json")
+    show_summary(outcome, as_json=as_json)
     watch.applied(outcome.to_json())
     if outcome.not_moved is not None:
         raise outcome.not_moved

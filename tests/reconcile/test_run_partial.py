@@ -36,10 +36,10 @@ def test_plan_only_writes_a_partial_plan_with_only_their_actions(
     assert {a["kind"] for a in data["actions"] if not a["employee_id"]} == {"create_org_unit"}
     assert planned.plan.partial
     markdown = (world.out / "plan.md").read_text()
-    assert "## speakap-sync plan: partial:" in markdown
-    assert "Partial plan (--only A1, unit:store-02: 4 people)" in markdown
+    assert "## speakap-sync plan (partial):" in markdown
+    assert "Partial plan (--only A1, unit:store-02: 4 people selected)" in markdown
     page = (world.out / "plan.html").read_text()
-    assert "<h1>speakap-sync plan: partial: " in page
+    assert "<h1>speakap-sync plan (partial): " in page
     assert '<div class="alert partial"><strong>Partial plan (--only A1, unit:store-02' in page
 
 
@@ -149,7 +149,7 @@ def test_the_cli_takes_repeated_only_options_and_names_a_bad_one(
     assert world.plan("--only", "A2", "--only", "B3") == 2
     actions = world.plan_json()["actions"]
     assert {a["employee_id"] for a in actions if a["employee_id"]} == {"A2", "B3"}
-    assert "Partial plan (--only A2, B3: 2 people)" in capsys.readouterr().out
+    assert "Partial plan (--only A2, B3: 2 people selected)" in capsys.readouterr().out
     assert world.apply("--output", "json") == 0
     printed = capsys.readouterr()
     summary = json.loads(printed.out)

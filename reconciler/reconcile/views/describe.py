@@ -371,9 +371,10 @@ GUARD_LABELS = {
 }
 
 
-def guard_line(guard: GuardResult) -> str:
+def guard_line(guard: GuardResult, *, partial: bool = False) -> str:
     """``suspensions and deletions: 222 = 70.3% of 316 managed users, limit 10% (31): over by
-    191``: a guard's numbers, with thousands separators."""
+    191``: a guard's numbers, with thousands separators. In a ``partial`` plan the share is
+    of the selected people (``of 19 selected managed users``)."""
     what = GUARD_LABELS.get(guard.name, guard.name)
     if guard.name == "empty_desired":
         return (
@@ -381,10 +382,17 @@ def guard_line(guard: GuardResult) -> str:
             f"{guard.managed:,} managed users"
         )
     said = (
-        f"{what}: {guard.count:,} = {guard.percent:.1f}% of {guard.managed:,} managed users, "
+        f"{what}: {guard.count:,} = {guard.percent:.1f}% of {guard_base(guard, partial)}, "
         f"limit {guard.threshold_percent:g}% ({guard.limit:,})"
     )
     return f"{said}: over by {guard.count - guard.limit:,}" if guard.tripped else said
+
+
+def guard_base(guard: GuardResult, partial: bool) -> str:
+    """What a guard's share is of: ``317 managed users``, or in a partial plan (where the
+    guards count only the selected people) ``19 selected managed users``."""
+    selected = "selected " if partial else ""
+    return f"{guard.managed:,} {selected}managed user{'' if guard.managed == 1 else 's'}"
 
 
 def guard_verdict(guard: GuardResult) -> str:
@@ -447,13 +455,22 @@ def drift_lines(plan: Plan) -> list[str]:
 # -- a partial plan (--only) ----------------------------------------------------------------------
 
 
+def plan_title(plan: Plan, headline: str) -> str:
+    """``speakap-sync plan: 3 joining``, marked ``(partial)``, ``(blocked)`` or ``(partial,
+    blocked)`` when the plan is so: the first words every view shows."""
+    marks = [word for word, on in (("partial", plan.partial), ("blocked", plan.blocked)) if on]
+    said = f" ({', '.join(marks)})" if marks else ""
+    return f"speakap-sync plan{said}: {headline}"
+
+
 def partial_line(plan: Plan) -> str | None:
-    """``Partial plan (--only 000100, unit:store-s001: 14 people): …``; None for a whole plan."""
+    """``Partial plan (--only 000100, unit:store-s001: 14 people selected): …``; None for a
+    whole plan."""
     if not plan.partial:
         return None
     shown = ", ".join(plan.only[:10]) + more(len(plan.only) - 10)
     return (
-        f"Partial plan (--only {shown}: {plural(plan.only_people, 'person')}): only "
+        f"Partial plan (--only {shown}: {plural(plan.only_people, 'person')} selected): only "
         "their actions and the org units they need; applying it leaves the last-applied tag "
         "where it is, and a later full plan holds the rest."
     )

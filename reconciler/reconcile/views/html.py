@@ -40,12 +40,15 @@ from reconciler.reconcile.views.changes import RISK, Changes, changes_of
 from reconciler.reconcile.views.describe import (
     CATEGORIES,
     CAUSE_LABELS,
+    CORRECTED,
     GUARD_LABELS,
     ViewOptions,
     describe,
+    drift_lines,
     guard_line,
     guard_verdict,
     partial_line,
+    plan_title,
     plural,
 )
 
@@ -198,14 +201,12 @@ def _org_tally(actions: tuple[Action, ...]) -> str:
 
 
 def _headline(plan: Plan, changes: Changes) -> str:
-    partial = "partial: " if plan.partial else ""
-    blocked = "blocked: " if plan.blocked else ""
-    return f"speakap-sync plan: {partial}{blocked}{changes.headline()}"
+    return plan_title(plan, changes.headline())
 
 
-def _guard_alert(kind: str, said: str, guards: list[GuardResult]) -> str:
+def _guard_alert(kind: str, said: str, guards: list[GuardResult], partial: bool) -> str:
     """An alert box of class ``kind``: ``said`` in bold over one line per guard."""
-    items = "".join(f"<li>{html.escape(guard_line(g))}</li>" for g in guards)
+    items = "".join(f"<li>{html.escape(guard_line(g, partial=partial))}</li>" for g in guards)
     return f'<div class="alert {kind}"><strong>{said}</strong><ul>{items}</ul></div>'
 
 
@@ -219,19 +220,24 @@ def _summary(plan: Plan, changes: Changes, options: ViewOptions) -> str:
     blocking = [g for g in plan.guards if g.blocked]
     if blocking:
         said = "Blocked by a safety guard: nothing will be applied."
-        parts.append(_guard_alert("blocked", said, blocking))
+        parts.append(_guard_alert("blocked", said, blocking, plan.partial))
     overridden = [g for g in plan.guards if g.overridden]
     if overridden:
         said = "Safety guard overridden with --allow-mass-changes."
-        parts.append(_guard_alert("overridden", said, overridden))
+        parts.append(_guard_alert("overridden", said, overridden, plan.partial))
+    corrected = drift_lines(plan)
+    if corrected:
+        said = e("; ".join(corrected))
+        parts.append(f"<p><strong>{CORRECTED}</strong> (changed by hand, not by HR): {said}</p>")
     columns = [c for c in CATEGORIES if c != "adopted" or changes.totals[c]]
     head = "".join(f"<th>{e(c)}</th>" for c in ["people", *columns, "actions"])
     cells = [changes.people, *(changes.totals[c] for c in columns), len(plan.actions)]
     row = "".join(f"<td>{n:,}</td>" for n in cells)
     parts.append(f'<table class="totals"><tr>{head}</tr><tr>{row}</tr></table>')
+    selected = " selected" if plan.partial else ""
     guards = "".join(
         f"<tr><td>{e(GUARD_LABELS.get(g.name, g.name))}</td><td>{g.count:,}</td>"
-        f"<td>{g.percent:.1f}% of {g.managed:,}</td><td>{g.threshold_percent:g}%</td>"
+        f"<td>{g.percent:.1f}% of {g.managed:,}{selected}</td><td>{g.threshold_percent:g}%</td>"
         f'<td class="{"bad" if g.blocked else "ok"}">{e(guard_verdict(g))}</td></tr>'
         for g in plan.guards
         if g.name != "empty_desired" or g.tripped

@@ -55,6 +55,7 @@ from reconciler.reconcile.views.describe import (
     guard_verdict,
     membership_changes,
     partial_line,
+    plan_title,
     plural,
     undeclared_line,
 )
@@ -157,12 +158,8 @@ class _Layout:
 
     def _head(self) -> str:
         plan, totals = self.plan, self.changes.totals
-        title = self.changes.headline()
-        if plan.blocked:
-            title = f"blocked: {title}"
-        if plan.partial:
-            title = f"partial: {title}"
-        lines = [f"## speakap-sync plan: {title}", "", self._links(), ""]
+        title = plan_title(plan, self.changes.headline())
+        lines = [f"## {title}", "", self._links(), ""]
         lines += _partial(plan)
         lines += self._alerts()
         header = ["people", *self.columns, "blocked"]
@@ -191,7 +188,7 @@ class _Layout:
         lines: list[str] = []
         if blocking:
             lines += ["> [!CAUTION]", "> **Blocked by a safety guard: nothing will be applied.**"]
-            lines += [f"> - {guard_line(g)}" for g in blocking]
+            lines += [f"> - {guard_line(g, partial=self.plan.partial)}" for g in blocking]
             lines += [
                 ">",
                 "> When the change is intended, plan again with `--allow-mass-changes` (in the "
@@ -200,7 +197,7 @@ class _Layout:
             ]
         if overridden:
             lines += ["> [!WARNING]", "> **Safety guard overridden** with `--allow-mass-changes`:"]
-            lines += [f"> - {guard_line(g)}" for g in overridden]
+            lines += [f"> - {guard_line(g, partial=self.plan.partial)}" for g in overridden]
             lines += [""]
         return lines
 
@@ -240,7 +237,8 @@ class _Layout:
             if guard.name == "empty_desired":
                 lines.append(_row([name, "", "", "", _verdict(guard)]))
                 continue
-            share = f"{guard.percent:.1f}% of {_n(guard.managed)}"
+            selected = " selected" if self.plan.partial else ""
+            share = f"{guard.percent:.1f}% of {_n(guard.managed)}{selected}"
             limit = f"{guard.threshold_percent:g}% ({_n(guard.limit)})"
             lines.append(_row([name, _n(guard.count), share, limit, _verdict(guard)]))
         return [*lines, ""]
@@ -483,10 +481,17 @@ class _Section:
         return size(self.render([])) + 16
 
     def render(self, lines: list[str]) -> str:
+        """The section; one cut short for room ends with a line saying so, where the reader
+        of the list looks (``frame`` counts that line in)."""
         shown = f"showing {_n(len(lines))} of {_n(self.total)}"
+        rest = self.total - len(lines)
+        end = (
+            f"- _… and {_n(rest)} more, not shown here for room: see `plan.html`_\n" if rest else ""
+        )
         return (
             f"<details><summary>{self.title} — {self.tally} · {shown}</summary>\n\n"
             + "".join(lines)
+            + (end if rest else "")
             + "\n</details>\n\n"
         )
 

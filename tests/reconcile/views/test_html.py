@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -162,3 +163,24 @@ def test_in_a_browser_the_script_lists_every_action_and_runs_nothing_from_the_da
     for action_id in plan.ids():
         assert f'<span class="aid">{action_id}</span>' in dom
     assert "&lt;/script&gt;&lt;script&gt;document.title='pwned'" in dom  # shown as text
+
+
+def test_the_page_says_what_it_corrects_in_speakap_apart_from_hr_changes() -> None:
+    state = desired(person("E1"))
+    snapshot = live_as_desired(state)
+    lost = replace(snapshot, groups=tuple(replace(g, members=frozenset()) for g in snapshot.groups))
+    page = render_html(compute_plan(state, lost, state))
+    assert (
+        "<p><strong>Corrected in Speakap</strong> (changed by hand, not by HR): "
+        "2 memberships removed by hand → restored</p>"
+    ) in page
+    assert "Corrected in Speakap" not in render_html(a_day_of_changes())
+
+
+def test_a_partial_page_says_so_in_its_title_and_its_guards_count_the_selected() -> None:
+    plan = replace(a_day_of_changes(), only=("unit:store-01",), only_people=3)
+    page = render_html(plan)
+    assert "<title>speakap-sync plan (partial): " in page
+    assert "<h1>speakap-sync plan (partial): " in page
+    assert "(--only unit:store-01: 3 people selected)" in page
+    assert "<td>33.3% of 3 selected</td>" in page

@@ -5,6 +5,7 @@ as written, whatever Markdown or HTML it holds."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -103,7 +104,7 @@ def test_two_blocking_guards_read_as_two_lines_in_one_caution_box() -> None:
     plan = compute_plan(after, live_as_desired(before), before)
     assert [g.name for g in plan.guards if g.blocked] == ["offboard", "updates"]
     text = render_markdown(plan)
-    assert text.startswith("## speakap-sync plan: blocked: ")
+    assert text.startswith("## speakap-sync plan (blocked): ")
     shown = as_github_shows(text)
     box = shown[shown.index("<blockquote>") : shown.index("</blockquote>")]
     items = re.findall(r"<li>(.*?)</li>", box)
@@ -179,6 +180,34 @@ def test_each_details_section_says_how_many_people_it_shows() -> None:
     for _, k, n in shown[1:]:
         assert 0 < int(k.replace(",", "")) < int(n.replace(",", ""))
     assert text.count("<details>") == text.count("</details>") == 3
+
+
+def test_a_section_cut_short_ends_with_a_line_saying_how_many_more_and_where() -> None:
+    plan, names = synthetic_plan([Unit(joining=3000), Unit(leaving=5)])
+    text = render_markdown(plan, org_names=names)
+    store_0 = text[text.index("<summary><b>Store 0</b>") :]
+    store_0 = store_0[: store_0.index("</details>")]
+    k, n = re.findall(r"showing ([\d,]+) of ([\d,]+)</summary>", store_0)[0]
+    rest = int(n.replace(",", "")) - int(k.replace(",", ""))
+    assert rest > 0
+    assert store_0.rstrip().endswith(
+        f"- _… and {rest:,} more, not shown here for room: see `plan.html`_"
+    )
+    store_1 = text[text.index("<summary><b>Store 1</b>") :]
+    assert "more, not shown here" not in store_1[: store_1.index("</details>")]
+
+
+def test_a_partial_plan_says_so_in_its_title_and_its_guards_count_the_selected() -> None:
+    plan, names = synthetic_plan([Unit(leaving=1, updated=1)])
+    partial = replace(plan, only=("unit:unit-0",), only_people=2)
+    text = render_markdown(partial, org_names=names)
+    assert text.startswith("## speakap-sync plan (partial): 1 leaving · 1 updated\n")
+    assert "Partial plan (--only unit:unit-0: 2 people selected)" in text
+    assert "| suspensions and deletions (`offboard`) | 1 | 2.0% of 50 selected |" in text
+    both = replace(partial, guards=tuple(replace(g, tripped=True) for g in plan.guards[:1]))
+    text = render_markdown(both, org_names=names)
+    assert text.startswith("## speakap-sync plan (partial, blocked): ")
+    assert "> - suspensions and deletions: 1 = 2.0% of 50 selected managed users" in text
 
 
 def test_a_plan_without_changes_says_so() -> None:

@@ -252,9 +252,12 @@ def _show_plan(plan_dir: Path, state: Path, console: Console, *, short: bool) ->
     if not plan_json.is_file() or not plan_md.is_file():
         console.print("[red]no plan was written[/red]")
         return
-    names = names_of(read_state(state).people)
+    desired = read_state(state)
+    names = names_of(desired.people)
+    org_names = {unit.key: unit.name for unit in desired.org_units}
     units, per_unit = (3, 4) if short else (20, 5)
-    print_plan(read_plan(plan_json), console, names=names, units=units, per_unit=per_unit)
+    plan = read_plan(plan_json)
+    print_plan(plan, console, names=names, org_names=org_names, units=units, per_unit=per_unit)
     lines = plan_md.read_text(encoding="utf-8").count("\n")
     console.print(
         f"[bold]full plan[/bold] {plan_md} (the PR comment, {lines} lines, emails and phones "

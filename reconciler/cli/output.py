@@ -23,7 +23,13 @@ def wants_json(output: str) -> bool:
 
 
 def show_plan(planned: PlanOutcome, console: Console, *, show_pii: bool = False) -> None:
-    views.print_plan(planned.plan, console, show_pii=show_pii, names=planned.names)
+    views.print_plan(
+        planned.plan,
+        console,
+        show_pii=show_pii,
+        names=planned.names,
+        org_names=planned.org_names,
+    )
 
 
 def show_summary(outcome: ApplyOutcome, *, as_json: bool) -> None:

@@ -72,7 +72,7 @@ def test_the_demo_shows_a_short_reviewers_excerpt_on_day_one_and_names_on_day_tw
     day1 = out[out.index("Day 1: 2026-03-02") : out.index("Merge and apply")]
     assert len(day1.splitlines()) < 30, day1  # an excerpt, not 1,395 actions
     assert "1 pre-hire;" in day1 and "2 warnings\n" in day1  # singular where the count is 1
-    assert "1,395 actions: 34 create_org_unit · 317 create_user · 1044 add_membership" in day1
+    assert "1,395 actions: 34 create_org_unit · 317 create_user · 1,044 add_membership" in day1
     assert "… 11 more business units in plan.md" in day1
     assert f"full plan {work / 'day1' / 'plan' / 'plan.md'} (the PR comment" in day1
     assert "create_user:" not in out  # no raw action ids
@@ -81,3 +81,5 @@ def test_the_demo_shows_a_short_reviewers_excerpt_on_day_one_and_names_on_day_tw
     # leavers are named from the desired state (the plan itself only names joiners)
     assert "leaving Sem Mulder (001100): suspend" in day2
     assert "Jesse de Haan (001012) +store-s009 −store-s012" in day2
+    # business units that exist since day 1 read with their name too
+    assert "head-office (Hoofdkantoor Utrecht) — 3 leaving, 1 updated" in day2

@@ -349,7 +349,7 @@ def plural(n: int, noun: str) -> str:
 
 def more(n: int) -> str:
     """`` … 8 more`` after a list cut short (nothing when nothing was left out)."""
-    return f" … {n} more" if n > 0 else ""
+    return f" … {n:,} more" if n > 0 else ""
 
 
 def undeclared_line(keys: tuple[str, ...], markup: Markup = PLAIN) -> str:

@@ -30,6 +30,7 @@ from reconciler.reconcile.views.describe import (
     drift_lines,
     field_changes,
     group,
+    guard_line,
     membership_changes,
     more,
     org_unit_changes,
@@ -57,10 +58,11 @@ class PlanTerminal:
         if partial:
             console.print(f"[yellow]{escape(partial)}[/yellow]", highlight=False)
         for guard in plan.guards:
+            said = escape(guard_line(guard, partial=plan.partial))
             if guard.blocked:
-                console.print(f"[red]blocked[/red] {guard.message()}", highlight=False)
+                console.print(f"[red]blocked[/red] {said}", highlight=False)
             elif guard.overridden:
-                console.print(f"[yellow]overridden[/yellow] {guard.message()}", highlight=False)
+                console.print(f"[yellow]overridden[/yellow] {said}", highlight=False)
         if plan.protected_skipped:
             kept = plan.protected_skipped
             console.print(
@@ -81,7 +83,7 @@ class PlanTerminal:
             return
         console.print(
             f"{plural(len(plan.actions), 'action')}: "
-            + " · ".join(f"{n} {kind}" for kind, n in plan.counts().items() if n),
+            + " · ".join(f"{n:,} {kind}" for kind, n in plan.counts().items() if n),
             highlight=False,
         )
         _Sections(plan, options, self.per_unit).print(console, self.units)
@@ -93,28 +95,31 @@ def print_plan(
     *,
     show_pii: bool = False,
     names: Mapping[str, str] | None = None,
+    org_names: Mapping[str, str] | None = None,
     units: int = 20,
     per_unit: int = 5,
 ) -> None:
     """The reviewer's view of ``plan`` on ``console``. Emails and phones are masked unless
     ``show_pii``; ``names`` names the people the plan itself does not (only joiners carry
-    theirs)."""
-    options = ViewOptions(show_pii=show_pii, names=names or {})
+    theirs), ``org_names`` the business units that exist already (new ones carry theirs)."""
+    options = ViewOptions(show_pii=show_pii, names=names or {}, org_names=org_names or {})
     PlanTerminal(console, units, per_unit).write(plan, options)
 
 
 def _summary_table(plan: Plan) -> Table:
     s = summarize(plan)
-    table = Table(title="speakap-sync plan", show_edge=False)
+    marks = [word for word, on in (("partial", plan.partial), ("blocked", plan.blocked)) if on]
+    title = "speakap-sync plan" + (f" ({', '.join(marks)})" if marks else "")
+    table = Table(title=title, show_edge=False)
     for column in ("joins", "moves", "leaves", "updates", "drift", "unmanaged", "blocked"):
         table.add_column(column, justify="right")
     table.add_row(
-        str(s.joins),
-        str(s.moves),
-        str(s.leaves),
-        str(s.updates),
-        str(s.drift),
-        str(plan.unmanaged_users),
+        f"{s.joins:,}",
+        f"{s.moves:,}",
+        f"{s.leaves:,}",
+        f"{s.updates:,}",
+        f"{s.drift:,}",
+        f"{plan.unmanaged_users:,}",
         "[red]yes[/red]" if plan.blocked else "no",
     )
     return table
@@ -145,8 +150,9 @@ class _Sections:
         ordered = sorted(self.units, key=lambda u: (u == NO_UNIT, u))
         for unit in ordered[:limit]:
             categories = self.units[unit]
-            title = f"{unit} ({unit_names[unit]})" if unit_names.get(unit) else unit
-            tally = ", ".join(f"{len(people)} {c}" for c, people in categories.items())
+            name = unit_names.get(unit) or self.options.org_name(unit)
+            title = f"{unit} ({name})" if name and name != unit else unit
+            tally = ", ".join(f"{len(people):,} {c}" for c, people in categories.items())
             console.print(f"[bold]{escape(title)}[/bold] — {tally}", highlight=False)
             grid = Table.grid(padding=(0, 1))
             grid.add_column(style="dim", no_wrap=True)

@@ -13,6 +13,7 @@ from reconciler.reconcile.plan import Plan, compute_plan
 from reconciler.reconcile.views.describe import summarize
 from reconciler.reconcile.views.terminal import print_plan
 from tests.reconcile.conftest import a_day_of_changes, desired, live, live_as_desired, person
+from tests.reconcile.views.plans import Unit, synthetic_plan
 
 
 def terminal(plan: Plan, **kw: object) -> str:
@@ -53,7 +54,11 @@ def test_a_blocked_plan_says_so_in_the_terminal() -> None:
     employed = desired(*(person(f"E{i}") for i in range(3)))
     plan = compute_plan(desired(), live_as_desired(employed), employed)
     out = terminal(plan)
-    assert "blocked" in out and "empty_desired" in out
+    assert "speakap-sync plan (blocked)" in out
+    assert (
+        "blocked empty desired state: the desired state has no people, and the network has "
+        "3 managed users"
+    ) in out
     assert "leaving E0: delete, E1: delete, E2: delete" in out
 
 
@@ -68,7 +73,7 @@ def test_a_first_run_of_many_hires_is_capped_per_unit_and_per_business_unit() ->
     people = [person(f"E{i:04}", unit=f"store-{i % 50:02}") for i in range(500)]
     plan = compute_plan(desired(*people), live([]), None)
     out = terminal(plan, units=3, per_unit=2)
-    assert "1,500 actions: 500 create_user · 1000 add_membership" in out
+    assert "1,500 actions: 500 create_user · 1,000 add_membership" in out
     assert "store-00 — 10 joining" in out and "store-02 — 10 joining" in out
     assert "store-03 — " not in out
     assert "joining GivenE0000 FamilyE0000 (E0000), GivenE0050 FamilyE0050 (E0050) … 8 more" in out
@@ -136,3 +141,27 @@ def test_markup_like_ids_and_names_print_as_written_in_the_terminal() -> None:
     out = terminal(plan, names={"E2": "Jan [red]de[/red] Vries"})
     assert "suspend_user:[/x]" in out
     assert "Jan [red]de[/red] Vries" in out and "[b]Boss" in out
+
+
+def test_business_units_that_exist_already_read_with_their_name() -> None:
+    out = terminal(a_day_of_changes(), org_names={"store-01": "Versmarkt Centrum"})
+    assert "store-01 (Versmarkt Centrum) — 1 joining, 1 leaving, 1 updated" in out
+    assert "store-02 — 1 moving, 1 updated" in out  # no name known: the key alone
+
+
+def test_large_counts_read_with_thousands_separators() -> None:
+    plan, names = synthetic_plan([Unit(joining=1234, leaving=1)])
+    out = terminal(plan, org_names=names)
+    assert out.splitlines()[3].startswith(" 1,234 │")
+    assert "2,469 actions: 1,234 create_user · 1,234 add_membership · 1 delete_user" in out
+    assert "unit-0 (Store 0) — 1,234 joining, 1 leaving" in out
+    assert "… 1,229 more" in out
+
+
+def test_a_partial_plan_says_so_above_its_counts_and_its_guards_count_the_selected() -> None:
+    plan, _ = synthetic_plan([Unit(leaving=5, updated=1)])
+    guards = (replace(plan.guards[0], tripped=True), *plan.guards[1:])
+    partial = replace(plan, only=("unit:unit-0",), only_people=6, guards=guards)
+    out = terminal(partial)
+    assert out.lstrip().startswith("speakap-sync plan (partial, blocked)")
+    assert "blocked suspensions and deletions: 5 = 3.8% of 130 selected managed users" in out

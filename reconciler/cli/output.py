@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 
 from rich.console import Console
 from rich.markup import escape
@@ -13,6 +14,9 @@ from reconciler.desired.last_applied import LAST_APPLIED_REF
 from reconciler.errors import InputError
 from reconciler.reconcile import views
 from reconciler.reconcile.run import ApplyOutcome, PlanOutcome
+
+MAX_FAILURE_LINES = 20  # failed actions listed one per line; the rest counted per reason
+MAX_REASONS = 5
 
 
 def wants_json(output: str) -> bool:
@@ -40,17 +44,15 @@ def show_summary(outcome: ApplyOutcome, *, as_json: bool) -> None:
     console = Console()
     summary = outcome.summary
     console.print(
-        f"applied: {len(summary.results) - len(summary.failures)} done, "
-        f"{len(summary.failures)} failed, {len(summary.skipped)} already done earlier",
+        f"applied: {len(summary.results) - len(summary.failures):,} done, "
+        f"{len(summary.failures):,} failed, {len(summary.skipped):,} already done earlier",
         highlight=False,
     )
-    for failure in summary.failures:
-        what = escape(f"{failure.action_id}: {failure.detail}")
-        console.print(f"  [red]failed[/red] {what}", highlight=False)
+    _show_failures(console, outcome)
     if summary.stopped:
         console.print(
             f"[red]stopped[/red] {escape(summary.stopped)}: "
-            f"{len(summary.not_attempted)} action(s) not attempted (run apply again once fixed)",
+            f"{len(summary.not_attempted):,} action(s) not attempted (run apply again once fixed)",
             highlight=False,
         )
     if not summary.failures_confirmed:
@@ -88,3 +90,28 @@ def show_summary(outcome: ApplyOutcome, *, as_json: bool) -> None:
         )
     if outcome.last_applied_moved:
         console.print(f"last-applied ref moved to {LAST_APPLIED_REF}", highlight=False)
+    elif outcome.not_moved_reason and outcome.not_moved is None and not outcome.plan.partial:
+        said = escape(f"last-applied ref not moved: {outcome.not_moved_reason}")
+        console.print(said, highlight=False)
+
+
+def _show_failures(console: Console, outcome: ApplyOutcome) -> None:
+    """The first failures one per line; past ``MAX_FAILURE_LINES`` the rest counted per reason
+    (a duplicate-email run fails hundreds of actions the same way), each one in summary.json."""
+    failures = outcome.summary.failures
+    for failure in failures[:MAX_FAILURE_LINES]:
+        what = escape(f"{failure.action_id}: {failure.detail}")
+        console.print(f"  [red]failed[/red] {what}", highlight=False)
+    rest = failures[MAX_FAILURE_LINES:]
+    if not rest:
+        return
+    console.print(
+        escape(f"  … and {len(rest):,} more failed (each in {outcome.summary_file}), by reason:"),
+        highlight=False,
+    )
+    reasons = Counter(failure.detail for failure in rest).most_common()
+    for detail, count in reasons[:MAX_REASONS]:
+        console.print(escape(f"    {count:,} × {detail}"), highlight=False)
+    if len(reasons) > MAX_REASONS:
+        others = sum(count for _, count in reasons[MAX_REASONS:])
+        console.print(f"    {others:,} × other reasons", highlight=False)

@@ -111,14 +111,14 @@ class Report:
         """One line for the terminal, in singular or plural as the counts ask (people out of
         scope only when there are some)."""
         c = self.counts()
-        scope = f", {c['out_of_scope']} out of scope" if c["out_of_scope"] else ""
+        scope = f", {c['out_of_scope']:,} out of scope" if c["out_of_scope"] else ""
         return (
-            f"{_n(c['people'], 'person', 'people')} ({c['active']} active, "
-            f"{c['suspended']} suspended): {_n(c['hires'], 'hire')}, "
-            f"{c['reactivated']} reactivated, {c['updated']} updated, "
-            f"{_n(c['leavers'], 'leaver')}, {c['dropped']} dropped, "
-            f"{_n(c['prehires'], 'pre-hire')}{scope}; {c['rejected']} rejected, "
-            f"{c['quarantined']} quarantined, {_n(c['warnings'], 'warning')}"
+            f"{_n(c['people'], 'person', 'people')} ({c['active']:,} active, "
+            f"{c['suspended']:,} suspended): {_n(c['hires'], 'hire')}, "
+            f"{c['reactivated']:,} reactivated, {c['updated']:,} updated, "
+            f"{_n(c['leavers'], 'leaver')}, {c['dropped']:,} dropped, "
+            f"{_n(c['prehires'], 'pre-hire')}{scope}; {c['rejected']:,} rejected, "
+            f"{c['quarantined']:,} quarantined, {_n(c['warnings'], 'warning')}"
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -201,8 +201,8 @@ _KIND_ARTICLES: Mapping[str, str] = {
 
 
 def _n(count: int, singular: str, plural: str | None = None) -> str:
-    """``1 hire``, ``2 hires``; ``plural`` for irregular nouns (person, people)."""
-    return f"{count} {singular if count == 1 else plural or singular + 's'}"
+    """``1 hire``, ``2 hires``, ``22,000 people``; ``plural`` for irregular nouns."""
+    return f"{count:,} {singular if count == 1 else plural or singular + 's'}"
 
 
 def _people(issues: tuple[Issue, ...]) -> int:
@@ -211,19 +211,27 @@ def _people(issues: tuple[Issue, ...]) -> int:
 
 
 def report_csv(report: Report) -> str:
-    """One row per issue. Admins open this in a spreadsheet, and the ids and reasons quote HR
+    """One row per issue, with the person's name beside the id (as report.md says it; empty
+    when unknown). Admins open this in a spreadsheet, and the ids, names and reasons quote HR
     data: a cell that a spreadsheet would run as a formula is written as text."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["kind", "line", "employee_id", "reason"])
+    writer.writerow(["kind", "line", "employee_id", "name", "reason"])
     for issue in report.issues:
-        writer.writerow(
-            [issue.kind, issue.line or "", _cell(issue.employee_id or ""), _cell(issue.reason)]
-        )
+        name = _name(report, issue.employee_id, issue.line)
+        eid = _cell(issue.employee_id or "")
+        writer.writerow([issue.kind, issue.line or "", eid, name, _cell(issue.reason)])
     for scoped in report.out_of_scope:
         reason = f"rule {scoped.rule} skips this row"
-        writer.writerow(["out_of_scope", scoped.line, _cell(scoped.employee_id or ""), reason])
+        name = _name(report, scoped.employee_id, scoped.line)
+        eid = _cell(scoped.employee_id or "")
+        writer.writerow(["out_of_scope", scoped.line, eid, name, reason])
     return out.getvalue()
+
+
+def _name(report: Report, employee_id: str | None, line: int | None) -> str:
+    key = employee_id if employee_id is not None else f"line {line}"
+    return _cell(report.names.get(key, ""))
 
 
 def _cell(text: str) -> str:
@@ -264,12 +272,12 @@ def _md(text: str) -> str:
 def _named(report: Report, ids: tuple[str, ...]) -> str:
     """``Anouk de Vries (000100), Jan Jansen (000101), … (8 more)``."""
     shown = ", ".join(_md(report.who(e)) for e in ids[:_LIMIT])
-    return shown + (f", … ({len(ids) - _LIMIT} more)" if len(ids) > _LIMIT else "")
+    return shown + (f", … ({len(ids) - _LIMIT:,} more)" if len(ids) > _LIMIT else "")
 
 
 def _listed(lines: list[str]) -> list[str]:
     """Markdown list items, the first ``_LIMIT``, then how many more."""
-    more = [f"- … and {len(lines) - _LIMIT} more"] if len(lines) > _LIMIT else []
+    more = [f"- … and {len(lines) - _LIMIT:,} more"] if len(lines) > _LIMIT else []
     return [f"- {line}" for line in lines[:_LIMIT]] + more
 
 

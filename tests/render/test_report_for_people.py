@@ -121,3 +121,15 @@ def test_every_heading_count_is_the_tables_count(
         assert (heading is None) == (counts[COUNT_LABELS[kind]] == 0)
         if heading:
             assert int(heading.group(1)) == counts[COUNT_LABELS[kind]]
+
+
+def test_large_counts_read_with_thousands_separators_in_the_line_and_the_headings() -> None:
+    hires = tuple(f"{i:06}" for i in range(1, 22_001))
+    report = Report(DAY1, "big.csv", rows=22_000, people=22_000, active=22_000, hires=hires)
+    assert report.summary().startswith(
+        "22,000 people (22,000 active, 0 suspended): 22,000 hires, 0 reactivated"
+    )
+    markdown = report_markdown(report)
+    assert "Source: `big.csv` (22,000 rows)." in markdown
+    assert "## Hires: 22,000 people" in markdown
+    assert markdown.count("(21,950 more)") == 1

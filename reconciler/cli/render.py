@@ -18,8 +18,10 @@ from reconciler.errors import ConfigError, InputError, StateError, SyncError
 from reconciler.feeds.config import find_feed, workflow_hints
 from reconciler.reconcile import invites
 from reconciler.render.explain import explain
+from reconciler.render.report import Report
 from reconciler.render.run import DEFAULT_CONTACTS_OUT, render_to_disk
 
+MAX_ISSUE_LINES = 10  # rejected, quarantined and warned rows render lists; the rest counted
 STATE_DIR_OPTION = typer.Option(
     Path("desired-state"), "--state-dir", help="The desired-state directory (config and users)."
 )
@@ -65,8 +67,25 @@ def render_command(
             progress=progress,
         )
     typer.echo(f"rendered {result.source}: {result.summary()}")
+    _show_issues(result, report)
     for notice in result.notices:
         typer.echo(f"warning: {notice}", err=True)
+
+
+def _show_issues(result: Report, report_dir: Path | None) -> None:
+    """The first rejected, quarantined and warned rows, one line each, and where all of them
+    are: the counts alone left the operator asking who, and why."""
+    issues = result.issues
+    for issue in issues[:MAX_ISSUE_LINES]:
+        where = f"line {issue.line}" if issue.line else "a row"
+        who = f", employee {issue.employee_id}" if issue.employee_id else ""
+        typer.echo(f"  {issue.kind} {where}{who}: {issue.reason}")
+    rest = len(issues) - MAX_ISSUE_LINES
+    more = f"… and {rest:,} more: " if rest > 0 else ""
+    if report_dir is not None and rest > 0:
+        typer.echo(f"  {more}every one is in {report_dir / 'report.md'} and report.csv")
+    elif report_dir is None and issues:
+        typer.echo(f"  {more}render with --report DIR for report.md and report.csv, with names")
 
 
 @app.command("validate")

@@ -644,7 +644,8 @@ def _notices(
     limit = policy.thresholds.max_offboard_percent
     if active_before >= policy.thresholds.min_managed and share > limit:
         notices.append(
-            f"{leavers} of {active_before} active people ({share:.1f}%) are suspended, "
-            f"above max_offboard_percent {limit:g}: plan will block this unless overridden"
+            f"{leavers:,} of the {active_before:,} people active before this render "
+            f"({share:.1f}%) are suspended, above max_offboard_percent {limit:g}: plan will "
+            "block this unless overridden"
         )
     return tuple(notices)

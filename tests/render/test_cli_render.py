@@ -54,8 +54,8 @@ def test_render_day1_then_day2_writes_state_and_a_report(
     assert report["unused_rules"] == ["regional-managers"]
     assert {i["employee_id"] for i in report["issues"] if i["kind"] == "quarantined"} == {"001030"}
     csv_lines = (tmp_path / "report" / "report.csv").read_text().splitlines()
-    assert csv_lines[0] == "kind,line,employee_id,reason"
-    assert any(line.startswith("quarantined,32,001030,") for line in csv_lines)
+    assert csv_lines[0] == "kind,line,employee_id,name,reason"
+    assert any(line.startswith("quarantined,32,001030,Eva Mulder,") for line in csv_lines)
     markdown = (tmp_path / "report" / "report.md").read_text()
     assert "## Quarantined" in markdown and "## HR codes that no rule maps" in markdown
     assert run(["validate", "--state-dir", str(state_dir)]) == 0
@@ -199,3 +199,25 @@ def test_a_json_export_under_a_key_renders(
     export.write_text(json.dumps({"employees": [employee("000100"), employee("000101")]}))
     assert run(["render", str(export), "--state-dir", str(state_dir), "--today", "2026-03-02"]) == 0
     assert "2 hires" in capsys.readouterr().out
+
+
+def test_render_lists_the_first_problem_rows_and_says_where_the_rest_are(
+    state_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [employee(f"{n:06}", department="999") for n in range(100, 112)]
+    export = write_export(tmp_path / "bad.csv", rows)
+    report = tmp_path / "report"
+    args = ["--state-dir", str(state_dir), "--today", "2026-03-03"]
+    assert run(["render", str(export), *args, "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("  rejected line ") == 10
+    assert "  rejected line 2, employee 000100: unknown department_code '999'" in out
+    assert out.endswith(f"  … and 2 more: every one is in {report / 'report.md'} and report.csv\n")
+    day2 = str(sample_path("hr-export-day2.csv"))
+    assert run(["render", day2, *args]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "  rejected line 42, employee 001040: unknown department_code '999': no department has "
+        "this HR code\n"
+    ) in out
+    assert out.endswith("  render with --report DIR for report.md and report.csv, with names\n")

@@ -194,7 +194,10 @@ def test_an_empty_export_suspends_everyone_and_says_so(sync: Sync) -> None:
     report = sync.render([], DAY2)
     assert len(report.leavers) == 20
     assert any("no rows" in n for n in report.notices)
-    assert any("max_offboard_percent" in n for n in report.notices)
+    assert (
+        "20 of the 20 people active before this render (100.0%) are suspended, above "
+        "max_offboard_percent 10: plan will block this unless overridden"
+    ) in report.notices
     assert all(p.status == "suspended" for p in sync.state().people)
 
 

@@ -137,8 +137,28 @@ def test_in_a_browser_the_script_lists_every_action_and_runs_nothing_from_the_da
     page = tmp_path / "plan.html"
     options = ViewOptions(names={"E9": HOSTILE}, org_names={"store-01": HOSTILE})
     page.write_text(render_html(plan, options), encoding="utf-8")
+    dom = _dom(browser, page)
+    assert "<title>pwned" not in dom and "<img" not in dom
+    assert '<td class="id">E1</td>' in dom and '<td class="id">E2</td>' in dom  # drawn
+    assert '<td class="id">E9</td>' in dom
+    for action_id in plan.ids():
+        assert f'<span class="aid">{action_id}</span>' in dom
+    assert "&lt;/script&gt;&lt;script&gt;document.title='pwned'" in dom  # shown as text
+
+
+@pytest.mark.slow
+def test_in_a_browser_new_org_units_read_as_new_not_as_joining(tmp_path: Path) -> None:
+    page = tmp_path / "plan.html"
+    page.write_text(render_html(a_first_run_with_org_units()), encoding="utf-8")
+    dom = _dom(_chromium(), page)
+    headings = re.findall(r'<tr class="category"><th colspan="3">(\w+)</th></tr>', dom)
+    assert headings[0] == "new"  # the org units' section comes first, and is open
+
+
+def _dom(browser: str, page: Path) -> str:
+    """The page's DOM after its script ran, in headless Chromium."""
     with tempfile.TemporaryDirectory() as profile:
-        dom = subprocess.run(
+        return subprocess.run(
             [
                 browser,
                 "--headless",
@@ -157,12 +177,6 @@ def test_in_a_browser_the_script_lists_every_action_and_runs_nothing_from_the_da
             timeout=120,
             check=True,
         ).stdout
-    assert "<title>pwned" not in dom and "<img" not in dom
-    assert '<td class="id">E1</td>' in dom and '<td class="id">E2</td>' in dom  # drawn
-    assert '<td class="id">E9</td>' in dom
-    for action_id in plan.ids():
-        assert f'<span class="aid">{action_id}</span>' in dom
-    assert "&lt;/script&gt;&lt;script&gt;document.title='pwned'" in dom  # shown as text
 
 
 def test_the_page_says_what_it_corrects_in_speakap_apart_from_hr_changes() -> None:

@@ -151,7 +151,7 @@
       if (c !== category) {
         category = c;
         const tr = el("tr", "category");
-        const th = el("th", "", data.categories[c]);
+        const th = el("th", "", categoryLabel(row, c));
         th.colSpan = 3;
         tr.appendChild(th);
         table.appendChild(tr);
@@ -166,6 +166,14 @@
       body.appendChild(button);
     }
     return to;
+  }
+
+  // In the org units' section (its key is "") a new unit is "new", a changed one "changed":
+  // "joining" and "updated" are words for people.
+  function categoryLabel(row, c) {
+    const name = data.categories[c];
+    if (data.units[row[0]].key !== "") return name;
+    return { joining: "new", updated: "changed" }[name] || name;
   }
 
   function categoryOf(row) {

@@ -97,6 +97,18 @@ class Changes:
     def people(self) -> int:
         return sum(unit.size for unit in self.units)
 
+    def overlap_note(self) -> str:
+        """``a person can count in more than one column (11 people, 12 counts)`` when someone
+        is in two categories (moves and is updated): the columns then add up to more than the
+        people; nothing when they add up."""
+        counted = sum(self.totals.values())
+        if counted == self.people:
+            return ""
+        return (
+            f"a person can count in more than one column ({plural(self.people, 'person')}, "
+            f"{counted:,} counts)"
+        )
+
     def headline(self) -> str:
         """``5,000 joining · 3 leaving · 2 org units changed``: the people per category (in
         ``CATEGORIES`` order), then the org units; ``no changes`` for an empty plan."""

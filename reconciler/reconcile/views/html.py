@@ -252,11 +252,12 @@ def _summary(plan: Plan, changes: Changes, options: ViewOptions) -> str:
         if options.show_pii
         else "Emails and phone numbers are masked."
     )
+    overlap = f" · {e(changes.overlap_note())}" if changes.overlap_note() else ""
     parts.append(
         f'<p class="meta">{plural(len(plan.actions), "action")} for '
         f"{plural(changes.people, 'person')} in {plural(len(changes.units), 'business unit')}"
         f" · {plural(plan.managed_users, 'managed user')}, {plan.unmanaged_users:,} unmanaged "
-        f"(never touched) · desired state: {e(commit)} · {e(masked)}</p>"
+        f"(never touched){overlap} · desired state: {e(commit)} · {e(masked)}</p>"
     )
     if options.run_url:
         parts.append(f'<p class="meta"><a href="{e(options.run_url)}">CI run</a></p>')

@@ -223,6 +223,9 @@ class _Layout:
             said.append(f"{plural(len(plan.protected_skipped), 'protected account')} kept")
         if plan.first_run:
             said.append("first run: no last-applied state, no membership removed")
+        overlap = self.changes.overlap_note()
+        if overlap:
+            said.append(overlap)
         return " · ".join(said)
 
     def _guards(self) -> list[str]:

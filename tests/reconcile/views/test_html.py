@@ -29,6 +29,7 @@ from tests.reconcile.conftest import (
     live_user_for,
     person,
 )
+from tests.reconcile.views.plans import Unit, synthetic_plan
 
 HOSTILE = "</script><script>document.title='pwned'</script><img src=x onerror=alert(1)> &amp;"
 
@@ -198,3 +199,12 @@ def test_a_partial_page_says_so_in_its_title_and_its_guards_count_the_selected()
     assert "<h1>speakap-sync plan (partial): " in page
     assert "(--only unit:store-01: 3 people selected)" in page
     assert "<td>33.3% of 3 selected</td>" in page
+
+
+def test_the_page_says_why_its_columns_add_up_to_more_than_its_people() -> None:
+    page = render_html(a_day_of_changes())
+    assert (
+        "(never touched) · a person can count in more than one column (4 people, 5 counts)" in page
+    )
+    plan, _ = synthetic_plan([Unit(joining=2, leaving=1)])
+    assert "more than one column" not in render_html(plan)

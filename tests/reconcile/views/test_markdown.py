@@ -39,6 +39,14 @@ def test_plan_md_has_headline_totals_and_guards_before_any_person() -> None:
     assert text.index("### Changes per business unit") < text.index("<details>")
 
 
+def test_when_the_columns_add_up_to_more_than_the_people_the_plan_says_why() -> None:
+    text = render_markdown(a_day_of_changes(), org_names=ORG_NAMES)
+    assert "| 4 | 1 | 1 | 1 | 2 | 0 | no |" in text  # E1 both moves and is updated
+    assert " · a person can count in more than one column (4 people, 5 counts)\n" in text
+    plan, names = synthetic_plan([Unit(joining=2, leaving=1)])
+    assert "more than one column" not in render_markdown(plan, org_names=names)
+
+
 def test_plan_md_masks_emails_and_phones_unless_asked() -> None:
     plan = a_day_of_changes()
     text = render_markdown(plan)

@@ -295,8 +295,13 @@ def _back(report: Report, employee_id: str) -> str:
 
 
 def _left(report: Report, employee_id: str) -> str:
+    """Why a leaver left: their contract ended, a skip rule took them out of scope (their
+    rows are still in the export), or they left the export."""
     ended = report.ended_on.get(employee_id)
-    return f"contract ended on {ended.isoformat()}" if ended else "left the HR export"
+    if ended:
+        return f"contract ended on {ended.isoformat()}"
+    rule = next((s.rule for s in report.out_of_scope if s.employee_id == employee_id), None)
+    return f"out of scope (rule {rule}), still in the HR export" if rule else "left the HR export"
 
 
 def report_markdown(report: Report) -> str:

@@ -136,6 +136,13 @@ def test_the_report_lists_them_in_markdown_csv_and_schema_valid_json(
         in markdown
     )
     assert "| Out of scope (a skip rule, not rendered) | 2 |" in markdown
+    leavers = markdown[markdown.index("## Leavers, suspended today") :]
+    leavers = leavers[: leavers.index("\n\n## ")]
+    assert (
+        "- Anouk de Vries (000100): out of scope (rule interns-out-of-scope), still in the HR "
+        "export"
+    ) in leavers  # not "left the HR export": their row is there
+    assert "left the HR export" not in leavers
     rows = list(csv.DictReader(io.StringIO(report_csv(report))))
     assert [(r["kind"], r["employee_id"]) for r in rows] == [
         ("out_of_scope", "000100"),

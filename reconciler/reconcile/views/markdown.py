@@ -524,7 +524,9 @@ def _person_line(person: PersonChanges, options: ViewOptions) -> str:
     memberships = membership_changes(person.actions, options, MARKDOWN)
     if memberships:
         parts.append(f"memberships {memberships}")
-    causes = sorted({a.cause for a in person.actions} - {"hr"})
+    # a suspension for scope says its skip rule in its reason: no second "out of scope"
+    causes = sorted({a.cause for a in person.actions if a.cause != "scope" or not a.reason})
+    causes = [c for c in causes if c != "hr"]
     if causes:
         parts.append("_cause: " + ", ".join(CAUSE_LABELS[c] for c in causes) + "_")
     return f"- {who} — " + "; ".join(parts) + "\n"

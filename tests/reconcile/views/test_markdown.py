@@ -47,6 +47,15 @@ def test_when_the_columns_add_up_to_more_than_the_people_the_plan_says_why() -> 
     assert "more than one column" not in render_markdown(plan, org_names=names)
 
 
+def test_a_suspension_for_scope_names_its_rule_once() -> None:
+    plan, names = synthetic_plan([Unit(leaving=1)])
+    reason = "out of scope (rule interns), suspended for the grace period"
+    scoped = replace(plan.actions[0], kind="suspend_user", cause="scope", reason=reason)
+    text = render_markdown(replace(plan, actions=(scoped,)), org_names=names)
+    assert f"- `L0-0` — **suspend** ({reason})\n" in text
+    assert "_cause: out of scope" not in text
+
+
 def test_plan_md_masks_emails_and_phones_unless_asked() -> None:
     plan = a_day_of_changes()
     text = render_markdown(plan)

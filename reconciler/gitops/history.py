@@ -189,7 +189,8 @@ def describe(before: Person | None, after: Person | None, *, show_pii: bool) -> 
     if before.status != after.status:
         if after.status == "suspended":
             since = f" on {after.suspended_on.isoformat()}" if after.suspended_on else ""
-            yield Change("suspended", f"suspended{since}")
+            scope = f": out of scope (rule {after.out_of_scope})" if after.out_of_scope else ""
+            yield Change("suspended", f"suspended{since}{scope}")
         else:
             yield Change("reactivated", "reactivated")
     added = sorted(set(after.memberships) - set(before.memberships))
@@ -209,7 +210,9 @@ def render_text(history: History) -> str:
     who = f"{history.employee_id} {history.name}" if history.name else history.employee_id
     if not history.entries:
         return f"{who}: no change in the desired state's git history\n"
-    lines = [f"{who}: {len(history.entries)} change(s) in the desired state's git history"]
+    count = len(history.entries)
+    changes = "1 change" if count == 1 else f"{count:,} changes"
+    lines = [f"{who}: {changes} in the desired state's git history"]
     for entry in history.entries:
         if entry.branch is not None:
             state = f"in review on {entry.branch}, not merged"

@@ -12,7 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.cli import run
-from reconciler.gitops.history import describe, person_history, render_text
+from reconciler.gitops.history import (
+    History,
+    HistoryEntry,
+    describe,
+    person_history,
+    render_text,
+)
 from reconciler.model import Person
 from tests.gitops.conftest import Checkout, git, make_checkout
 from tests.reconcile.conftest import person
@@ -53,6 +59,15 @@ def test_the_story_lists_each_change_with_its_commit_subject_oldest_first(
     assert history.entries[2].changes[0].text == "family name: Smit -> de Vries"
     assert history.entries[3].changes[0].text == "suspended on 2026-03-05"
     assert history.name == "Ann de Vries"
+
+
+def test_a_suspension_for_scope_says_the_skip_rule_and_the_count_reads_in_words() -> None:
+    scoped = replace(ANN, status="suspended", suspended_on=date(2026, 3, 4), out_of_scope="interns")
+    changes = [c.text for c in describe(ANN, scoped, show_pii=False)]
+    assert changes == ["suspended on 2026-03-04: out of scope (rule interns)"]
+    entry = HistoryEntry("abc", "2026-03-04", "render", (), applied=False)
+    history = History(ANN.employee_id, "Ann Smit", (entry,), last_applied=None)
+    assert render_text(history).startswith("000100 Ann Smit: 1 change in the desired state's")
 
 
 def test_a_commit_that_does_not_change_the_person_is_not_in_the_story(tmp_path: Path) -> None:

@@ -147,7 +147,7 @@ class _Sections:
             str(a.org_unit): str((a.after or {}).get("name", ""))
             for a in (*self.new_units, *self.changed_units)
         }
-        ordered = sorted(self.units, key=lambda u: (u == NO_UNIT, u))
+        ordered = sorted(self.units, key=self._risk_order)
         for unit in ordered[:limit]:
             categories = self.units[unit]
             name = unit_names.get(unit) or self.options.org_name(unit)
@@ -165,6 +165,14 @@ class _Sections:
                 f"… {plural(len(ordered) - limit, 'more business unit')} in plan.md",
                 highlight=False,
             )
+
+    def _risk_order(self, unit: str) -> tuple[bool, int, int, int, str]:
+        """The units with leavers first, then drift, then the most changes, as plan.md
+        orders them, so the cap never hides a unit with leavers behind ones with hires; the
+        people without a business unit last."""
+        counts = {category: len(people) for category, people in self.units[unit].items()}
+        others = sum(counts.values()) - counts.get(LEAVING, 0) - counts.get(DRIFT, 0)
+        return (unit == NO_UNIT, -counts.get(LEAVING, 0), -counts.get(DRIFT, 0), -others, unit)
 
     def _print_org_units(self, console: Console) -> None:
         cap = self.per_unit * 2

@@ -81,6 +81,13 @@ def test_a_first_run_of_many_hires_is_capped_per_unit_and_per_business_unit() ->
     assert len(out.splitlines()) < 15
 
 
+def test_units_with_leavers_come_first_so_the_cap_never_hides_them() -> None:
+    plan, names = synthetic_plan([Unit(joining=30), Unit(updated=5), Unit(leaving=1)])
+    out = terminal(plan, org_names=names, units=2)
+    assert out.index("unit-2 (Store 2) — 1 leaving") < out.index("unit-0 (Store 0) — 30 joining")
+    assert "unit-1 (Store 1)" not in out and "… 1 more business unit in plan.md" in out
+
+
 def test_people_without_a_business_unit_come_last() -> None:
     before = desired(person("E1"), person("E2"))
     after = desired(

@@ -14,6 +14,7 @@ from reconciler.desired.last_applied import LAST_APPLIED_REF
 from reconciler.errors import InputError
 from reconciler.reconcile import views
 from reconciler.reconcile.run import ApplyOutcome, PlanOutcome
+from reconciler.reconcile.views.describe import plural
 
 MAX_FAILURE_LINES = 20  # failed actions listed one per line; the rest counted per reason
 MAX_REASONS = 5
@@ -52,7 +53,8 @@ def show_summary(outcome: ApplyOutcome, *, as_json: bool) -> None:
     if summary.stopped:
         console.print(
             f"[red]stopped[/red] {escape(summary.stopped)}: "
-            f"{len(summary.not_attempted):,} action(s) not attempted (run apply again once fixed)",
+            f"{plural(len(summary.not_attempted), 'action')} not attempted "
+            "(run apply again once fixed)",
             highlight=False,
         )
     if not summary.failures_confirmed:
@@ -69,22 +71,25 @@ def show_summary(outcome: ApplyOutcome, *, as_json: bool) -> None:
             highlight=False,
         )
     sheets = outcome.invite_sheets
+    people = plural(outcome.invites_with_code + outcome.invites_without_code, "person")
     if sheets and outcome.sheets_encrypted:
         console.print(
-            f"printable invites: {len(sheets)} encrypted sheet(s) in {sheets[0].parent} "
-            "(open them with `speakap-sync invites decrypt`)",
+            f"printable invites: {people} on {plural(len(sheets), 'encrypted sheet')} in "
+            f"{sheets[0].parent} (open them with `speakap-sync invites decrypt`)",
             highlight=False,
         )
     elif sheets:
         console.print(
-            f"printable invites: {len(sheets)} sheet(s) in {sheets[0].parent}, not encrypted "
+            f"printable invites: {people} on {plural(len(sheets), 'sheet')} in "
+            f"{sheets[0].parent}, not encrypted "
             "(policy.yaml names no invite_sheets.recipients): they stay on this machine, "
             "CI does not upload them",
             highlight=False,
         )
     if outcome.invites_without_code:
         console.print(
-            f"{outcome.invites_without_code} printable invite(s) without a code from Speakap: "
+            f"{plural(outcome.invites_without_code, 'printable invite')} without a code from "
+            "Speakap: "
             "their sheets say the code is issued in Speakap's admin console",
             highlight=False,
         )

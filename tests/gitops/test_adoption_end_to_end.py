@@ -206,7 +206,9 @@ def test_init_render_pr_plan_comment_merge_apply_and_the_sheets_decrypted_back(
     apply = ["apply", "--plan", str(reviewed / "plan.json"), "--auto-approve", "--out", str(out)]
     assert run([*apply, "--state-dir", "desired-state"]) == 0
     printed = capsys.readouterr()
-    assert "encrypted sheet(s)" in printed.out
+    assert re.search(
+        r"printable invites: [\d,]+ (person|people) on [\d,]+ encrypted sheets? in ", printed.out
+    )
     assert "notifications: sent 'succeeded'" in printed.err
     assert (
         "4 change(s) applied" in messages[-1]["text"] or "change(s) applied" in messages[-1]["text"]

@@ -113,7 +113,8 @@ def test_against_scim2_server_the_sheet_sends_people_to_the_admin_console(
     [card] = parse_sheet((world.out / "invites" / "invites-store-01.html").read_text()).cards
     assert "GivenP1" in card.name and card.login == "P1"
     assert "admin console" in card.text("console") and not card.code
-    assert "1 printable invite(s) without a code from Speakap" in out
+    assert "printable invites: 1 person on 1 sheet in " in out
+    assert "1 printable invite without a code from Speakap" in out
     summary = json.loads((world.out / "summary.json").read_text())
     assert summary["printable_invites"] == {"with_code": 0, "code_in_admin_console": 1}
 

@@ -234,6 +234,7 @@ class Summary:
     leaves: int
     updates: int
     drift: int = 0  # people whose account Speakap changed by hand (put back by the plan)
+    adopted: int = 0  # existing accounts the sync takes over
 
 
 def summarize(plan: Plan) -> Summary:
@@ -261,6 +262,7 @@ def summarize(plan: Plan) -> Summary:
         leaves=per_category[LEAVING],
         updates=per_category[UPDATED],
         drift=len(drifted),
+        adopted=per_category[ADOPTED],
     )
 
 

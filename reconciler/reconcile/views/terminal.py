@@ -111,17 +111,14 @@ def _summary_table(plan: Plan) -> Table:
     marks = [word for word, on in (("partial", plan.partial), ("blocked", plan.blocked)) if on]
     title = "speakap-sync plan" + (f" ({', '.join(marks)})" if marks else "")
     table = Table(title=title, show_edge=False)
-    for column in ("joins", "moves", "leaves", "updates", "drift", "unmanaged", "blocked"):
+    counts = {"joins": s.joins, "adopted": s.adopted, "moves": s.moves, "leaves": s.leaves}
+    counts |= {"updates": s.updates, "drift": s.drift, "unmanaged": plan.unmanaged_users}
+    if not s.adopted:  # a column only for a plan that takes accounts over, as in plan.md
+        del counts["adopted"]
+    for column in (*counts, "blocked"):
         table.add_column(column, justify="right")
-    table.add_row(
-        f"{s.joins:,}",
-        f"{s.moves:,}",
-        f"{s.leaves:,}",
-        f"{s.updates:,}",
-        f"{s.drift:,}",
-        f"{plan.unmanaged_users:,}",
-        "[red]yes[/red]" if plan.blocked else "no",
-    )
+    blocked = "[red]yes[/red]" if plan.blocked else "no"
+    table.add_row(*(f"{n:,}" for n in counts.values()), blocked)
     return table
 
 

@@ -12,7 +12,14 @@ from rich.console import Console
 from reconciler.reconcile.plan import Plan, compute_plan
 from reconciler.reconcile.views.describe import summarize
 from reconciler.reconcile.views.terminal import print_plan
-from tests.reconcile.conftest import a_day_of_changes, desired, live, live_as_desired, person
+from tests.reconcile.conftest import (
+    a_day_of_changes,
+    desired,
+    live,
+    live_as_desired,
+    live_user_for,
+    person,
+)
 from tests.reconcile.views.plans import Unit, synthetic_plan
 
 
@@ -172,3 +179,13 @@ def test_a_partial_plan_says_so_above_its_counts_and_its_guards_count_the_select
     out = terminal(partial)
     assert out.lstrip().startswith("speakap-sync plan (partial, blocked)")
     assert "blocked suspensions and deletions: 5 = 3.8% of 130 selected managed users" in out
+
+
+def test_a_plan_that_adopts_accounts_counts_them_in_a_column_of_their_own() -> None:
+    state = desired(person("E1"), person("E2"))
+    unmarked = live([live_user_for(person("E1"), managed=False), live_user_for(person("E2"))])
+    out = terminal(compute_plan(state, unmarked, None))
+    head, row = out.splitlines()[1], out.splitlines()[3]
+    assert [c.strip() for c in head.split("┃")][:3] == ["joins", "adopted", "moves"]
+    assert [c.strip() for c in row.split("│")][:2] == ["0", "1"]
+    assert "adopted" not in terminal(a_day_of_changes()).splitlines()[1]

@@ -237,7 +237,8 @@ def _summary(plan: Plan, changes: Changes, options: ViewOptions) -> str:
     selected = " selected" if plan.partial else ""
     guards = "".join(
         f"<tr><td>{e(GUARD_LABELS.get(g.name, g.name))}</td><td>{g.count:,}</td>"
-        f"<td>{g.percent:.1f}% of {g.managed:,}{selected}</td><td>{g.threshold_percent:g}%</td>"
+        f"<td>{g.percent:.1f}% of {g.managed:,}{selected}</td>"
+        f"<td>{g.threshold_percent:g}% ({g.limit:,})</td>"
         f'<td class="{"bad" if g.blocked else "ok"}">{e(guard_verdict(g))}</td></tr>'
         for g in plan.guards
         if g.name != "empty_desired" or g.tripped

@@ -198,7 +198,7 @@ def test_a_partial_page_says_so_in_its_title_and_its_guards_count_the_selected()
     assert "<title>speakap-sync plan (partial): " in page
     assert "<h1>speakap-sync plan (partial): " in page
     assert "(--only unit:store-01: 3 people selected)" in page
-    assert "<td>33.3% of 3 selected</td>" in page
+    assert "<td>33.3% of 3 selected</td><td>10% (0)</td>" in page  # the limit as plan.md says it
 
 
 def test_the_page_says_why_its_columns_add_up_to_more_than_its_people() -> None:

@@ -148,8 +148,18 @@ def explain_command(
     today: str | None = typer.Option(
         None, "--today", help="With --export: the day to read it for, YYYY-MM-DD (default: today)."
     ),
+    show_pii: bool = typer.Option(
+        False, "--show-pii", help="Show emails and phones unmasked (local use only)."
+    ),
 ) -> None:
     """Why a person is, or is not, in the desired state: their record and rules, and with the
     export or the last report, why a row was rejected, quarantined, skipped or is a pre-hire."""
-    said = explain(employee_id, state_dir, today=_today(today), export=export, report_dir=report)
+    said = explain(
+        employee_id,
+        state_dir,
+        today=_today(today),
+        export=export,
+        report_dir=report,
+        show_pii=show_pii,
+    )
     typer.echo(said)

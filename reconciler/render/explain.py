@@ -21,7 +21,7 @@ from pathlib import Path
 from reconciler.desired.config import Condition, Config, load_config
 from reconciler.desired.state import USERS_DIR, read_state
 from reconciler.errors import InputError, StateError
-from reconciler.model import DesiredState, Person
+from reconciler.model import DesiredState, Person, mask_email, mask_phone
 from reconciler.render.core import Part, classify, offboard, render_part
 from reconciler.render.normalize import Row, collapse, normalize_row
 from reconciler.render.rules import Step, apply_rules, skipping_rule
@@ -42,15 +42,16 @@ def explain(
     today: date,
     export: Path | None = None,
     report_dir: Path | None = None,
+    show_pii: bool = False,
 ) -> str:
     """What the desired state, the export (``export``) and the last report (``report_dir``)
-    say about one employee id."""
+    say about one employee id; emails and phones masked unless ``show_pii``."""
     config = load_config(state_dir)
     state = read_state(state_dir) if (state_dir / USERS_DIR).is_dir() else None
     person = state.people_by_id().get(employee_id) if state is not None else None
     parts: list[str] = []
     if person is not None and state is not None:
-        parts.append(describe_person(person, config, state))
+        parts.append(describe_person(person, config, state, show_pii=show_pii))
     if export is not None:
         parts.append(explain_rows(employee_id, export, config, person, today))
     if report_dir is not None:
@@ -64,8 +65,11 @@ def explain(
     return "\n\n".join(parts)
 
 
-def describe_person(person: Person, config: Config, state: DesiredState) -> str:
-    """A person's desired state, their org units by name, and the rules that fired."""
+def describe_person(
+    person: Person, config: Config, state: DesiredState, *, show_pii: bool = False
+) -> str:
+    """A person's desired state, their org units by name, and the rules that fired; emails
+    and phones masked unless ``show_pii``."""
     units = state.org_units_by_key()
     rules = {r.name: r for r in config.rules}
     lines = [f"{person.employee_id}: {person.display_name}"]
@@ -79,6 +83,8 @@ def describe_person(person: Person, config: Config, state: DesiredState) -> str:
         lines.append(f"  out of scope: skip rule {person.out_of_scope} ({where})")
     for name in ("email", "phone", "job_title", "language", "invite_channel"):
         value = getattr(person, name)
+        if value is not None and not show_pii:
+            value = {"email": mask_email, "phone": mask_phone}.get(name, str)(value)
         if value is not None:
             lines.append(f"  {name}: {value}")
     for name in ("start_date", "end_date"):

@@ -108,3 +108,19 @@ def test_the_cli_reads_the_export_for_the_day_asked(
     assert "a hire: rendered, invited by email" in capsys.readouterr().out
     assert run([*args, "--today", "2026-03-15"]) == 0
     assert "a pre-hire: starts 2026-03-16" in capsys.readouterr().out
+
+
+def test_the_record_masks_email_and_phone_unless_asked(
+    sync: Sync, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sync.render([employee("000100")])
+    [person] = sync.state().people
+    assert person.email and person.phone
+    args = ["explain", "000100", "--state-dir", str(sync.state_dir)]
+    assert run(args) == 0
+    masked = capsys.readouterr().out
+    assert person.email not in masked and person.phone not in masked
+    assert f"  email: {person.email[0]}***@" in masked
+    assert run([*args, "--show-pii"]) == 0
+    shown = capsys.readouterr().out
+    assert f"  email: {person.email}" in shown and f"  phone: {person.phone}" in shown

@@ -48,13 +48,12 @@ class GuardResult:
             return f"guard 'empty_desired': {verdict} ({self.managed} managed)"
         what = _WHAT[self.name]
         head = (
-            f"guard '{self.name}': {self.count} {what} = {self.percent:.1f}% of "
-            f"{self.managed} managed users (limit {self.threshold_percent:g}%)"
+            f"guard '{self.name}': {self.count:,} {what} = {self.percent:.1f}% of "
+            f"{self.managed:,} managed users (limit {self.threshold_percent:g}%, {self.limit:,})"
         )
         if not self.tripped:
             return head + ", ok"
-        over = self.count - self.limit
-        return f"{head}, over by {over} users ({self.percent - self.threshold_percent:.1f} points)"
+        return f"{head}, over by {self.count - self.limit:,} users"
 
 
 _WHAT = {"offboard": "suspensions and deletions", "updates": "profile updates"}

@@ -237,6 +237,7 @@ def test_mass_offboarding_is_blocked_with_how_much() -> None:
     message = plan.blocked_message() or ""
     assert "offboard" in message and "10 suspensions and deletions" in message
     assert "50.0%" in message and "over by 8 users" in message
+    assert "(limit 10%, 2)" in message and "points" not in message  # the limit as a count
 
 
 def test_small_network_below_min_managed_is_not_guarded() -> None:

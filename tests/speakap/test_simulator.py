@@ -159,7 +159,7 @@ def test_shifting_and_short_pages_are_reread_and_deduplicated(
             "Users",
             {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": f"u{n}"},
         )
-    real = Network.search
+    real = Network._page_of  # the page's resources, before they are served
     calls: dict[int, int] = {}
 
     def inconsistent(self, kinds, filter_text, start, count):  # type: ignore[no-untyped-def]
@@ -171,7 +171,7 @@ def test_shifting_and_short_pages_are_reread_and_deduplicated(
             return real(self, kinds, filter_text, start - 2, count)  # shifted: overlaps page 2
         return real(self, kinds, filter_text, start, count)
 
-    monkeypatch.setattr(Network, "search", inconsistent)
+    monkeypatch.setattr(Network, "_page_of", inconsistent)
     client = ScimClient(simulator.url, Secret(TOKEN), page_size=10, retry=FAST_RETRY)
     users = client.list_all("/Users")
     assert len(users) == len({u["id"] for u in users})

@@ -101,6 +101,25 @@ class SimulatorServer(ThreadingHTTPServer):
         host, port = str(self.server_address[0]), int(self.server_address[1])
         self.url = f"http://{host}:{port}{SCIM_PREFIX}"
         network.base_url = self.url
+        self.warm()
+
+    def warm(self) -> None:
+        """Encode every user and group as a listing without a projection serves it, before
+        the first request: what a long-running server's cache holds. A large network's first
+        listing is then joined from them, like any later one, instead of being encoded while
+        its client waits (writes drop what they change; see ``Network.search_encoded``)."""
+        network = self.network
+        kinds: tuple[Kind, ...] = ("Users", "Groups")
+        with network.lock:
+            for kind in kinds:
+                network.search_encoded(
+                    kind,
+                    None,
+                    1,
+                    len(network.table(kind)),
+                    variant=_variant({}),
+                    encode=lambda resource: json.dumps(resource).encode(),
+                )
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that went away (reset, closed, silent) is no server error: no traceback."""
@@ -266,8 +285,14 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(knobs.fault_delay)
         self._send(status, body, headers)
 
-    def _send(self, status: int, body: Json | None, headers: dict[str, str] | None = None) -> None:
-        payload = json.dumps(body).encode() if body is not None else b""
+    def _send(
+        self, status: int, body: Json | bytes | None, headers: dict[str, str] | None = None
+    ) -> None:
+        """Answer ``body`` (JSON, or a list response already encoded by ``_list``)."""
+        if isinstance(body, bytes):
+            payload = body
+        else:
+            payload = json.dumps(body).encode() if body is not None else b""
         try:
             self.send_response(status)
             if payload:
@@ -284,7 +309,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(
         self, method: str, path: str, query: dict[str, str], raw: bytes
-    ) -> tuple[int, Json | None, dict[str, str]]:
+    ) -> tuple[int, Json | bytes | None, dict[str, str]]:
         network = self.server.network
         dialect = network.dialect
         parts = [p for p in path.split("/") if p]
@@ -370,10 +395,27 @@ class _Handler(BaseHTTPRequestHandler):
             ) from None
         return start, max(0, min(count, max_page))
 
-    def _list(self, kinds: tuple[Kind, ...], query: dict[str, str]) -> Json:
+    def _list(self, kinds: tuple[Kind, ...], query: dict[str, str]) -> bytes:
+        """A list response, encoded: each resource's encoding is kept by the network (per
+        projection) until it changes, so a page of a large, quiet network is joined, not
+        encoded again. The bytes are those of ``json.dumps`` of the whole response."""
         start, count = self._paging(query)
-        total, page = self.server.network.search(kinds, query.get("filter"), start, count)
-        return self._list_response(total, start, page, query)
+        total, page = self.server.network.search_encoded(
+            kinds,
+            query.get("filter"),
+            start,
+            count,
+            variant=_variant(query),
+            encode=lambda resource: json.dumps(_project(resource, query)).encode(),
+        )
+        head = {
+            "schemas": [LIST_SCHEMA],
+            "totalResults": total,
+            "startIndex": max(1, start),
+            "itemsPerPage": len(page),
+            "Resources": [],
+        }
+        return json.dumps(head).encode()[: -len(b"[]}")] + b"[" + b", ".join(page) + b"]}"
 
     def _list_response(
         self, total: int, start: int, page: list[Json], query: dict[str, str]
@@ -507,6 +549,11 @@ def _project(resource: Json, query: dict[str, str]) -> Json:
         return {k: v for k, v in resource.items() if k.lower() in wanted or k in wanted}
     dropped = {_top(a) for a in (excluded or "").split(",")} - _ALWAYS
     return {k: v for k, v in resource.items() if k.lower() not in dropped}
+
+
+def _variant(query: dict[str, str]) -> str:
+    """What a listing's encoding of a resource depends on besides the resource: its projection."""
+    return query.get("attributes", "") + "\x00" + query.get("excludedAttributes", "")
 
 
 def _top(name: str) -> str:

@@ -21,7 +21,7 @@ import json
 import secrets
 import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,6 +34,7 @@ from reconciler.speakap.simulator.patch import PatchError, apply_patch
 
 Json = dict[str, Any]
 Kind = Literal["Users", "Groups"]
+MAX_VARIANTS = 8  # encodings kept per resource (projections asked for): bounded memory
 _READ_ONLY = ("id", "meta", "groups")
 
 
@@ -85,6 +86,11 @@ class Network:
     _order: dict[Kind, list[str] | None] = field(
         default_factory=lambda: {"Users": None, "Groups": None}
     )
+    # (kind, id) -> variant (a projection) -> the resource as served, encoded; dropped when the
+    # resource or what it shows of another (a group's name in a user's groups) changes
+    _encoded: dict[tuple[Kind, str], dict[str, bytes]] = field(default_factory=dict)
+    _encoded_for: str = ""  # the base_url those encodings hold (in $ref)
+    _variants: set[str] = field(default_factory=set)
 
     # -- time --------------------------------------------------------------------------------
 
@@ -132,25 +138,63 @@ class Network:
         self, kinds: Kind | tuple[Kind, ...], filter_text: str | None, start: int, count: int
     ) -> tuple[int, list[Json]]:
         """``(totalResults, page)`` of the resources matching the filter."""
-        kinds = (kinds,) if isinstance(kinds, str) else kinds
         with self.lock:
-            self.purge_due()
-            start = max(1, start)
-            matches = [(kind, self._matching(kind, filter_text)) for kind in kinds]
-            total = sum(len(ids) for _, ids in matches)
-            page: list[Json] = []
-            skip = start - 1
-            for kind, ids in matches:
-                if len(page) >= count:
-                    break
-                if skip >= len(ids):
-                    skip -= len(ids)
-                    continue
-                table = self.table(kind)
-                chosen = ids[skip : skip + count - len(page)]
-                page.extend(self._published(kind, table[i]) for i in chosen)
-                skip = 0
+            total, chosen = self._page_of(kinds, filter_text, start, count)
+            return total, [self._published(kind, self.table(kind)[i]) for kind, i in chosen]
+
+    def search_encoded(
+        self,
+        kinds: Kind | tuple[Kind, ...],
+        filter_text: str | None,
+        start: int,
+        count: int,
+        *,
+        variant: str,
+        encode: Callable[[Json], bytes],
+    ) -> tuple[int, list[bytes]]:
+        """``search``, each resource of the page as ``encode`` makes it of the resource as
+        served. Encodings are kept per ``variant`` (what else ``encode`` depends on, such as
+        a projection), at most ``MAX_VARIANTS`` of them, until a write changes what the
+        resource shows: a page of unchanged resources is joined, not encoded again."""
+        with self.lock:
+            total, chosen = self._page_of(kinds, filter_text, start, count)
+            if self._encoded_for != self.base_url:
+                self._encoded.clear()
+                self._encoded_for = self.base_url
+            keep = variant in self._variants or len(self._variants) < MAX_VARIANTS
+            if keep:
+                self._variants.add(variant)
+            page: list[bytes] = []
+            for kind, resource_id in chosen:
+                held = self._encoded.get((kind, resource_id))
+                data = held.get(variant) if held is not None else None
+                if data is None:
+                    data = encode(self._published(kind, self.table(kind)[resource_id]))
+                    if keep:
+                        self._encoded.setdefault((kind, resource_id), {})[variant] = data
+                page.append(data)
             return total, page
+
+    def _page_of(
+        self, kinds: Kind | tuple[Kind, ...], filter_text: str | None, start: int, count: int
+    ) -> tuple[int, list[tuple[Kind, str]]]:
+        """``(totalResults, the (kind, id) of each resource of the page)``."""
+        kinds = (kinds,) if isinstance(kinds, str) else kinds
+        self.purge_due()
+        start = max(1, start)
+        matches = [(kind, self._matching(kind, filter_text)) for kind in kinds]
+        total = sum(len(ids) for _, ids in matches)
+        page: list[tuple[Kind, str]] = []
+        skip = start - 1
+        for kind, ids in matches:
+            if len(page) >= count:
+                break
+            if skip >= len(ids):
+                skip -= len(ids)
+                continue
+            page.extend((kind, i) for i in ids[skip : skip + count - len(page)])
+            skip = 0
+        return total, page
 
     def _matching(self, kind: Kind, filter_text: str | None) -> list[str]:
         table = self.table(kind)
@@ -404,7 +448,10 @@ class Network:
     def _store(self, kind: Kind, resource: Json, previous: Json | None) -> None:
         if previous is not None:
             self._unstore(kind, previous, keep_order=True, members=False)
+            if kind == "Groups" and previous.get("displayName") != resource.get("displayName"):
+                self._encoded.clear()  # its members show its name (rare: drop them all)
         self.table(kind)[resource["id"]] = resource
+        self._encoded.pop((kind, resource["id"]), None)
         if kind == "Users":
             self._user_names[resource["userName"].lower()] = resource["id"]
         if resource.get("externalId") is not None:
@@ -420,6 +467,7 @@ class Network:
         if not keep_order:  # a replacement keeps its position in the listing
             self.table(kind).pop(resource["id"], None)
             self._order[kind] = None
+        self._encoded.pop((kind, resource["id"]), None)
         if kind == "Users":
             self._user_names.pop(str(resource["userName"]).lower(), None)
         if resource.get("externalId") is not None:
@@ -432,10 +480,13 @@ class Network:
         (only the difference is touched: a PATCH of a few members of a large group is cheap)."""
         old = {m["value"] for m in before}
         new = {m["value"] for m in after}
+        encoded = self._encoded
         for value in old - new:
             self._user_groups.get(value, set()).discard(group_id)
+            encoded.pop(("Users", value), None)  # its groups changed
         for value in new - old:
             self._user_groups.setdefault(value, set()).add(group_id)
+            encoded.pop(("Users", value), None)
 
     def _set_members(self, group_id: str, change: Any) -> None:
         group = self.groups[group_id]

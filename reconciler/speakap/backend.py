@@ -27,7 +27,9 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, fields, replace
+from itertools import starmap
+from operator import attrgetter
 from typing import Any
 
 from reconciler.errors import SpeakapError
@@ -35,6 +37,7 @@ from reconciler.model import (
     Action,
     ActionResult,
     DeletedUser,
+    LiveGroup,
     LiveSnapshot,
     LiveUser,
     OrgUnit,
@@ -55,6 +58,28 @@ from reconciler.speakap.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+_USER = attrgetter(*(f.name for f in fields(LiveUser)))
+_GROUP = attrgetter(*(f.name for f in fields(LiveGroup)))
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRows:
+    """A live snapshot as plain tuples: each user in ``LiveUser``'s field order, each group in
+    ``LiveGroup``'s, each deleted user with the group ids it goes back to. What a fetch in a
+    forked child sends back (``marshal`` takes tuples, and the users are built once, here)."""
+
+    users: tuple[tuple[Any, ...], ...]
+    groups: tuple[tuple[Any, ...], ...]
+    deleted: tuple[tuple[tuple[Any, ...], frozenset[str]], ...] = ()
+
+    def snapshot(self) -> LiveSnapshot:
+        return LiveSnapshot(
+            users=tuple(starmap(LiveUser, self.users)),
+            groups=tuple(starmap(LiveGroup, self.groups)),
+            deleted=tuple(DeletedUser(LiveUser(*user), groups) for user, groups in self.deleted),
+        )
+
 
 USERS = "/Users"
 GROUPS = "/Groups"
@@ -107,23 +132,31 @@ class ScimBackend:
     # -- reading -----------------------------------------------------------------------------
 
     def fetch_snapshot(self) -> LiveSnapshot:
+        snapshot = self.fetch_rows().snapshot()
+        self._remember(snapshot)
+        return snapshot
+
+    def fetch_rows(self) -> LiveRows:
+        """``fetch_snapshot``'s values as tuples (users are not built twice when a forked
+        child fetches them); the live ids are not remembered (``adopt_fetch`` does that)."""
         if self.dialect.memberships_from == "auto":  # no preflight ran: look once, now
             self.dialect = preflight.resolve_memberships(self.client, self.dialect)
         dialect = self.dialect
         from_users = dialect.memberships_from == "user_groups"
+        user_row = mapping.live_user_row
 
-        def user_row(resource: dict[str, Any]) -> tuple[LiveUser, tuple[str, ...]]:
+        def row(resource: dict[str, Any]) -> tuple[mapping.LiveUserRow, tuple[str, ...]]:
             groups = resource.get("groups") or () if from_users else ()
-            return mapping.live_user(resource, dialect), tuple(
+            return user_row(resource, dialect), tuple(
                 str(g["value"]) for g in groups if g.get("value") is not None
             )
 
-        rows = self.client.list_converted(USERS, user_row, progress=self._task("fetch users"))
+        rows = self.client.list_converted(USERS, row, progress=self._task("fetch users"))
         if from_users:
             members: dict[str, set[str]] = defaultdict(set)
             for user, group_ids in rows:
                 for gid in group_ids:
-                    members[gid].add(user.id)
+                    members[gid].add(user[0])
             groups = self.client.list_converted(
                 GROUPS,
                 lambda r: mapping.live_group(r, dialect, frozenset(members.get(str(r["id"]), ()))),
@@ -136,10 +169,11 @@ class ScimBackend:
                 lambda r: mapping.live_group(r, dialect),
                 progress=self._task("fetch groups"),
             )
-        users = tuple(user for user, _ in rows)
-        snapshot = LiveSnapshot(users=users, groups=tuple(groups), deleted=self._deleted_users())
-        self._remember(snapshot)
-        return snapshot
+        return LiveRows(
+            users=tuple(user for user, _ in rows),
+            groups=tuple(map(_GROUP, groups)),
+            deleted=tuple((_USER(d.user), d.groups) for d in self._deleted_users()),
+        )
 
     @property
     def keeps_deleted(self) -> bool:

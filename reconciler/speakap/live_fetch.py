@@ -34,13 +34,11 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import astuple, dataclass, fields
-from itertools import starmap
-from operator import attrgetter
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
 from reconciler.errors import SpeakapError
-from reconciler.model import DeletedUser, LiveGroup, LiveSnapshot, LiveUser
-from reconciler.speakap.backend import ScimBackend
+from reconciler.model import LiveSnapshot
+from reconciler.speakap.backend import LiveRows, ScimBackend
 from reconciler.speakap.client import ClientStats
 from reconciler.speakap.dialect import Dialect
 
@@ -50,8 +48,6 @@ log = logging.getLogger(__name__)
 _HEAD = struct.Struct("<cQ")
 _SIZE = struct.Struct("<Q")
 _PROGRESS, _LOG, _RESULT, _ERROR = b"p", b"l", b"r", b"e"
-_USER = attrgetter(*(f.name for f in fields(LiveUser)))
-_GROUP = attrgetter(*(f.name for f in fields(LiveGroup)))
 
 
 class PendingSnapshot(Protocol):
@@ -94,29 +90,26 @@ class _ThreadFetch:
 class _Answer:
     """What the child fetched: the snapshot as tuples, and what its backend learned."""
 
-    users: tuple[tuple[Any, ...], ...]
-    groups: tuple[tuple[Any, ...], ...]
-    deleted: tuple[tuple[tuple[Any, ...], frozenset[str]], ...]
+    rows: LiveRows
     dialect: Dialect
     keeps_deleted: bool
     stats: tuple[int, ...]
 
     @classmethod
-    def of(cls, snapshot: LiveSnapshot, backend: ScimBackend) -> _Answer:
+    def of(cls, rows: LiveRows, backend: ScimBackend) -> _Answer:
         return cls(
-            users=tuple(map(_USER, snapshot.users)),
-            groups=tuple(map(_GROUP, snapshot.groups)),
-            deleted=tuple((_USER(d.user), d.groups) for d in snapshot.deleted),
+            rows=rows,
             dialect=backend.dialect,
             keeps_deleted=backend.keeps_deleted,
             stats=astuple(backend.client.stats),
         )
 
     def encode(self) -> bytes:
-        rows = marshal.dumps(
-            (self.users, self.groups, self.deleted, self.keeps_deleted, self.stats)
+        rows = self.rows
+        data = marshal.dumps(
+            (rows.users, rows.groups, rows.deleted, self.keeps_deleted, self.stats)
         )
-        return _SIZE.pack(len(rows)) + rows + pickle.dumps(self.dialect)
+        return _SIZE.pack(len(data)) + data + pickle.dumps(self.dialect)
 
     @classmethod
     def decode(cls, data: bytes) -> _Answer:
@@ -124,14 +117,7 @@ class _Answer:
         rows = memoryview(data)[_SIZE.size : _SIZE.size + size]
         users, groups, deleted, keeps, stats = marshal.loads(rows)
         dialect = pickle.loads(data[_SIZE.size + size :])
-        return cls(users, groups, deleted, dialect, keeps, stats)
-
-    def snapshot(self) -> LiveSnapshot:
-        return LiveSnapshot(
-            users=tuple(starmap(LiveUser, self.users)),
-            groups=tuple(starmap(LiveGroup, self.groups)),
-            deleted=tuple(DeletedUser(LiveUser(*user), groups) for user, groups in self.deleted),
-        )
+        return cls(LiveRows(users, groups, deleted), dialect, keeps, stats)
 
 
 class _ChildFetch:
@@ -162,7 +148,7 @@ class _ChildFetch:
             log.warning("the live fetch's child process ended without an answer: fetching here")
             return self._backend.fetch_snapshot()
         answer, self._answer = self._answer, None
-        snapshot = answer.snapshot()
+        snapshot = answer.rows.snapshot()
         self._backend.adopt_fetch(
             snapshot, dialect=answer.dialect, keeps_deleted=answer.keeps_deleted
         )
@@ -220,11 +206,11 @@ def _child(backend: ScimBackend, fd: int, handlers: list[logging.Handler]) -> No
                 _PROGRESS, marshal.dumps((task, done, total))
             )
             try:
-                snapshot = backend.fetch_snapshot()
+                rows = backend.fetch_rows()
             except Exception as error:  # sent to the parent, raised there
                 send(_ERROR, _pickled_error(error))
             else:
-                send(_RESULT, _Answer.of(snapshot, backend).encode())
+                send(_RESULT, _Answer.of(rows, backend).encode())
     except BaseException:  # the pipe broke: the parent sees no answer
         code = 1
     finally:

@@ -21,6 +21,11 @@ from reconciler.speakap.dialect import ANONYMIZED_LOGIN_PREFIX, GROUP_SCHEMA, Di
 
 Json = dict[str, Any]
 PatchOp = dict[str, Any]
+# a LiveUser's values in its field order (``live_user_row``)
+LiveUserRow = tuple[
+    str, str | None, Any, Any, Any, Any, str | None, str | None, Any, Any, bool, bool, Any, bool
+]
+_EMPTY: Mapping[str, Any] = {}
 
 # Person profile field -> SCIM path (names and simple attributes).
 _SIMPLE_PATHS: dict[str, str] = {
@@ -188,27 +193,33 @@ def member_remove_operations(user_ids: list[str]) -> list[PatchOp]:
 
 def live_user(resource: Mapping[str, Any], dialect: Dialect) -> LiveUser:
     """A SCIM user in canonical form (lower-case email, phone as given)."""
-    name = resource.get("name") or {}
-    bag = resource.get(dialect.bag_urn) or {}
-    meta = resource.get("meta") or {}
-    email = _pick(resource.get("emails"), dialect.email_type)
-    active = bool(resource.get("active", True))
-    user_name = resource.get("userName")
-    return LiveUser(
-        id=str(resource["id"]),
-        employee_id=_employee_id(resource, dialect),
-        user_name=user_name,
-        given_name=name.get("givenName"),
-        infix=name.get("middleName") or None,
-        family_name=name.get("familyName"),
-        email=email.lower() if email else None,
-        phone=_pick(resource.get("phoneNumbers"), dialect.phone_type),
-        job_title=resource.get("title") or None,
-        language=resource.get("preferredLanguage") or None,
-        active=active,
-        managed=bag.get(dialect.marker_attribute) == dialect.marker_value,
-        etag=meta.get("version"),
-        anonymized=_is_anonymized(user_name, active),
+    return LiveUser(*live_user_row(resource, dialect))
+
+
+def live_user_row(resource: Mapping[str, Any], dialect: Dialect) -> LiveUserRow:
+    """:func:`live_user`'s values as a tuple in ``LiveUser``'s field order, without building
+    the object: a fetch maps every user of the network with it."""
+    get = resource.get
+    name = get("name") or _EMPTY
+    bag = get(dialect.bag_urn) or _EMPTY
+    email = _pick(get("emails"), dialect.email_type)
+    active = bool(get("active", True))
+    user_name = get("userName")
+    return (
+        str(resource["id"]),
+        _employee_id(resource, dialect),
+        user_name,
+        name.get("givenName"),
+        name.get("middleName") or None,
+        name.get("familyName"),
+        email.lower() if email else None,
+        _pick(get("phoneNumbers"), dialect.phone_type),
+        get("title") or None,
+        get("preferredLanguage") or None,
+        active,
+        bag.get(dialect.marker_attribute) == dialect.marker_value,
+        (get("meta") or _EMPTY).get("version"),
+        _is_anonymized(user_name, active),
     )
 
 

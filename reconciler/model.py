@@ -12,10 +12,10 @@ Identity:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, Literal, get_args
 
 OrgKind = Literal["business_unit", "department", "local_department", "group"]
@@ -232,36 +232,58 @@ class DeletedUser:
 @dataclass(frozen=True, slots=True)
 class LiveSnapshot:
     """The live network at one moment. ``deleted``: the recoverable deleted users, where the
-    server keeps them (empty otherwise)."""
+    server keeps them (empty otherwise). ``known_fingerprint``: its fingerprint, when whoever
+    built it computed that already from the same values (a forked fetch does, on its core)."""
 
     users: tuple[LiveUser, ...]
     groups: tuple[LiveGroup, ...]
     deleted: tuple[DeletedUser, ...] = ()
+    known_fingerprint: str | None = field(default=None, compare=False, repr=False)
 
     def fingerprint(self) -> str:
-        """A stable hash of the snapshot's content (order-independent), recorded in plans.
-
-        Each user and group is hashed as the ``repr`` of its fields' values in a fixed order
-        (unambiguous for text, None and booleans), which costs a fraction of a JSON encoding.
-        """
-        digest = hashlib.sha256(b"live-snapshot v2\n")
-        user_row = attrgetter(*_USER_FIELDS)
-        users = sorted(self.users, key=lambda u: u.id)
-        digest.update(
-            "\n".join(map(repr, map(user_row, users))).encode("utf-8", "backslashreplace")
+        """A stable hash of the snapshot's content (order-independent), recorded in plans
+        (:func:`fingerprint_rows` of its values)."""
+        if self.known_fingerprint is not None:
+            return self.known_fingerprint
+        user_row = attrgetter(*(f.name for f in fields(LiveUser)))
+        group_row = attrgetter(*(f.name for f in fields(LiveGroup)))
+        return fingerprint_rows(
+            map(user_row, self.users),
+            map(group_row, self.groups),
+            ((user_row(d.user), d.groups) for d in self.deleted),
         )
-        group_row = attrgetter(*_GROUP_FIELDS)
-        for group in sorted(self.groups, key=lambda g: g.id):
-            row = repr((*group_row(group), sorted(group.members)))
-            digest.update(b"\n" + row.encode("utf-8", "backslashreplace"))
-        for gone in sorted(self.deleted, key=lambda d: d.user.id):
-            row = repr((*user_row(gone.user), sorted(gone.groups)))
-            digest.update(b"\ndeleted " + row.encode("utf-8", "backslashreplace"))
-        return "sha256:" + digest.hexdigest()
 
 
-_USER_FIELDS = tuple(f.name for f in fields(LiveUser) if f.name != "etag")
-_GROUP_FIELDS = tuple(f.name for f in fields(LiveGroup) if f.name not in ("etag", "members"))
+def fingerprint_rows(
+    users: Iterable[tuple[Any, ...]],
+    groups: Iterable[tuple[Any, ...]],
+    deleted: Iterable[tuple[tuple[Any, ...], frozenset[str]]],
+) -> str:
+    """The fingerprint of a live snapshot given as rows: each user's and group's values in
+    ``LiveUser``'s and ``LiveGroup``'s field order, each deleted user's with its group ids.
+
+    Each user and group is hashed as the ``repr`` of its values in that order, ETags left
+    out (unambiguous for text, None and booleans), which costs a fraction of a JSON encoding.
+    """
+    digest = hashlib.sha256(b"live-snapshot v2\n")
+    user_values = itemgetter(*_USER_KEPT)
+    ordered = sorted(users, key=itemgetter(0))
+    digest.update(
+        "\n".join(map(repr, map(user_values, ordered))).encode("utf-8", "backslashreplace")
+    )
+    group_values = itemgetter(*_GROUP_KEPT)
+    for group in sorted(groups, key=itemgetter(0)):
+        row = repr((*group_values(group), sorted(group[_GROUP_MEMBERS])))
+        digest.update(b"\n" + row.encode("utf-8", "backslashreplace"))
+    for user, group_ids in sorted(deleted, key=lambda d: d[0][0]):
+        row = repr((*user_values(user), sorted(group_ids)))
+        digest.update(b"\ndeleted " + row.encode("utf-8", "backslashreplace"))
+    return "sha256:" + digest.hexdigest()
+
+
+_USER_KEPT = tuple(i for i, f in enumerate(fields(LiveUser)) if f.name != "etag")
+_GROUP_KEPT = tuple(i for i, f in enumerate(fields(LiveGroup)) if f.name not in ("etag", "members"))
+_GROUP_MEMBERS = next(i for i, f in enumerate(fields(LiveGroup)) if f.name == "members")
 
 
 ActionKind = Literal[

@@ -43,6 +43,7 @@ from reconciler.model import (
     OrgUnit,
     Person,
     Progress,
+    fingerprint_rows,
 )
 from reconciler.speakap import bulk, mapping, preflight
 from reconciler.speakap.bulk import BulkOp
@@ -73,12 +74,18 @@ class LiveRows:
     groups: tuple[tuple[Any, ...], ...]
     deleted: tuple[tuple[tuple[Any, ...], frozenset[str]], ...] = ()
 
-    def snapshot(self) -> LiveSnapshot:
+    def snapshot(self, fingerprint: str | None = None) -> LiveSnapshot:
+        """The snapshot; ``fingerprint``: its :meth:`fingerprint`, computed already."""
         return LiveSnapshot(
             users=tuple(starmap(LiveUser, self.users)),
             groups=tuple(starmap(LiveGroup, self.groups)),
             deleted=tuple(DeletedUser(LiveUser(*user), groups) for user, groups in self.deleted),
+            known_fingerprint=fingerprint,
         )
+
+    def fingerprint(self) -> str:
+        """The snapshot's fingerprint (``LiveSnapshot.fingerprint``), from the rows."""
+        return fingerprint_rows(self.users, self.groups, self.deleted)
 
 
 USERS = "/Users"

@@ -91,6 +91,7 @@ class _Answer:
     """What the child fetched: the snapshot as tuples, and what its backend learned."""
 
     rows: LiveRows
+    fingerprint: str  # computed here, on the child's core: the plan records it
     dialect: Dialect
     keeps_deleted: bool
     stats: tuple[int, ...]
@@ -99,6 +100,7 @@ class _Answer:
     def of(cls, rows: LiveRows, backend: ScimBackend) -> _Answer:
         return cls(
             rows=rows,
+            fingerprint=rows.fingerprint(),
             dialect=backend.dialect,
             keeps_deleted=backend.keeps_deleted,
             stats=astuple(backend.client.stats),
@@ -107,7 +109,14 @@ class _Answer:
     def encode(self) -> bytes:
         rows = self.rows
         data = marshal.dumps(
-            (rows.users, rows.groups, rows.deleted, self.keeps_deleted, self.stats)
+            (
+                rows.users,
+                rows.groups,
+                rows.deleted,
+                self.fingerprint,
+                self.keeps_deleted,
+                self.stats,
+            )
         )
         return _SIZE.pack(len(data)) + data + pickle.dumps(self.dialect)
 
@@ -115,9 +124,9 @@ class _Answer:
     def decode(cls, data: bytes) -> _Answer:
         (size,) = _SIZE.unpack_from(data)
         rows = memoryview(data)[_SIZE.size : _SIZE.size + size]
-        users, groups, deleted, keeps, stats = marshal.loads(rows)
+        users, groups, deleted, fingerprint, keeps, stats = marshal.loads(rows)
         dialect = pickle.loads(data[_SIZE.size + size :])
-        return cls(LiveRows(users, groups, deleted), dialect, keeps, stats)
+        return cls(LiveRows(users, groups, deleted), fingerprint, dialect, keeps, stats)
 
 
 class _ChildFetch:
@@ -148,7 +157,7 @@ class _ChildFetch:
             log.warning("the live fetch's child process ended without an answer: fetching here")
             return self._backend.fetch_snapshot()
         answer, self._answer = self._answer, None
-        snapshot = answer.rows.snapshot()
+        snapshot = answer.rows.snapshot(answer.fingerprint)
         self._backend.adopt_fetch(
             snapshot, dialect=answer.dialect, keeps_deleted=answer.keeps_deleted
         )

@@ -36,8 +36,6 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from reconciler.errors import ConfigError
 from reconciler.model import (
     ACTION_CAUSES,
@@ -202,9 +200,19 @@ class _Planner:
     def run(self) -> Plan:
         self._plan_org_units()
         matched, unmatched = self._match_users()
+        withheld = self.options.withheld
+        business_units = self.business_units
+        keys_of_user = self.keys_of_user
         for person in self.desired.people:
-            if person.employee_id not in self.options.withheld:
-                self._plan_person(person, matched.get(person.employee_id))
+            eid = person.employee_id
+            if eid in withheld:
+                continue
+            user = matched.get(eid)
+            if user is not None and _unchanged(person, user, keys_of_user):
+                if person.business_unit:  # what _plan_person does for them, and nothing else
+                    business_units[eid] = person.business_unit
+                continue
+            self._plan_person(person, user)
         # a recovered account is managed too: deleted by hand, back with this plan
         managed_ids = {eid for eid, u in matched.items() if u is not None} | self.recovered
         managed = len(managed_ids)
@@ -608,6 +616,23 @@ def _left(person: Person) -> str:
     return "left the HR export, suspended for the grace period"
 
 
+def _unchanged(person: Person, user: LiveUser, keys_of_user: Mapping[str, set[str]]) -> bool:
+    """The common case, checked before any diff is built: an active person whose managed,
+    active account has the same profile values and memberships (``_plan_person`` plans
+    nothing for them)."""
+    return (
+        user.managed
+        and user.active
+        and person.status == "active"
+        and user.employee_id == person.employee_id
+        and _raw_profile(person) == _raw_profile(user)
+        and set(person.memberships) == keys_of_user.get(user.id, _NO_KEYS)
+    )
+
+
+_NO_KEYS: frozenset[str] = frozenset()
+
+
 def _memberships_by_user(groups: Iterable[LiveGroup]) -> dict[str, set[str]]:
     keys: dict[str, set[str]] = {}
     for group in groups:
@@ -699,17 +724,7 @@ def _canonical(profile: Mapping[str, str | None]) -> dict[str, str | None]:
 def _field_changes(
     have: dict[str, str | None], want: dict[str, str | None]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Field-level before/after of two profiles that differ (deepdiff names the fields)."""
-    diff = DeepDiff(have, want)
-    changed: set[str] = set()
-    for bucket in ("values_changed", "type_changes"):
-        for path in diff.get(bucket, {}):
-            changed.add(_field_of(str(path)))
-    before = {name: have[name] for name in PROFILE_FIELDS if name in changed}
-    after = {name: want[name] for name in PROFILE_FIELDS if name in changed}
-    return before, after
-
-
-def _field_of(path: str) -> str:
-    # deepdiff paths look like "root['job_title']"
-    return path.split("['", 1)[1].split("']", 1)[0]
+    """Field-level before/after of two canonical profiles (every profile field, text or None),
+    in profile field order."""
+    changed = [name for name in PROFILE_FIELDS if have[name] != want[name]]
+    return {name: have[name] for name in changed}, {name: want[name] for name in changed}

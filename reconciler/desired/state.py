@@ -29,6 +29,7 @@ from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from operator import lt
 from pathlib import Path
 from typing import Any
 
@@ -675,58 +676,66 @@ def check_state(state: DesiredState) -> list[StateError]:
     statuses agree with ``suspended_on`` (and ``out_of_scope``); the invite channel reaches the
     person and is allowed.
     """
-    units = state.org_units_by_key()
+    kinds = {unit.key: unit.kind for unit in state.org_units}
+    in_git = state.policy.contacts_in_git
+    allowed = state.policy.invite_channels
     problems: list[StateError] = []
     seen: set[str] = set()
 
     def add(message: str, person: Person, fld: str) -> None:
         problems.append(StateError(message, field=fld, employee_id=person.employee_id))
 
-    for person in state.people:
+    for person in state.people:  # one pass per person, in the order the problems are told
         if person.employee_id in seen:
             add("employee id is not unique", person, "employee_id")
         seen.add(person.employee_id)
-        for key in person.memberships:
-            if key not in units:
+        memberships = person.memberships
+        for key in memberships:
+            if key not in kinds:
                 add(f"membership {key!r} is not a declared org unit", person, "memberships")
-        for fld, kind in (("business_unit", "business_unit"), ("department", "department")):
-            key = getattr(person, fld)
-            if key is None:
-                continue
-            if key not in units or units[key].kind != kind:
-                add(f"{key!r} is not a declared {kind}", person, fld)
-            elif key not in person.memberships:
-                add(f"{key!r} is missing from memberships", person, "memberships")
-        if list(person.memberships) != sorted(set(person.memberships)):
+        unit = person.business_unit
+        if unit is not None:
+            if kinds.get(unit) != "business_unit":
+                add(f"{unit!r} is not a declared business_unit", person, "business_unit")
+            elif unit not in memberships:
+                add(f"{unit!r} is missing from memberships", person, "memberships")
+        unit = person.department
+        if unit is not None:
+            if kinds.get(unit) != "department":
+                add(f"{unit!r} is not a declared department", person, "department")
+            elif unit not in memberships:
+                add(f"{unit!r} is missing from memberships", person, "memberships")
+        if len(memberships) > 1 and not all(map(lt, memberships, memberships[1:])):
             add("memberships are not sorted and unique", person, "memberships")
-        if (person.status == "suspended") != (person.suspended_on is not None):
-            add(f"status {person.status!r} does not agree with suspended_on", person, "status")
-        if person.out_of_scope is not None and person.status != "suspended":
+        status = person.status
+        if (status == "suspended") != (person.suspended_on is not None):
+            add(f"status {status!r} does not agree with suspended_on", person, "status")
+        if person.out_of_scope is not None and status != "suspended":
             add("out_of_scope is only for a suspended person", person, "out_of_scope")
-        if person.phone is not None and not _E164.match(person.phone):
-            add(f"phone {person.phone!r} is not in E.164 form", person, "phone")
-        if person.email is not None and (
-            "@" not in person.email or person.email.lower() != person.email
-        ):
+        email, phone = person.email, person.phone
+        if phone is not None and not _E164.match(phone):
+            add(f"phone {phone!r} is not in E.164 form", person, "phone")
+        if email is not None and ("@" not in email or email.lower() != email):
             add("email is not a lower-case address", person, "email")
-        for fld in ("email", "phone"):
-            if getattr(person, fld) is not None and getattr(person, f"{fld}_ref") is not None:
-                add(f"{fld} and {fld}_ref are both set", person, f"{fld}_ref")
-            elif getattr(person, fld) is not None and not state.policy.contacts_in_git:
-                add(f"{fld} in git although policy.contacts_in_git is false", person, fld)
-        reaches = {
-            "email": person.email or person.email_ref,
-            "sms": person.phone or person.phone_ref,
-            "printable": "yes",
-        }
-        if reaches[person.invite_channel] is None:
-            add(
-                f"invite channel {person.invite_channel!r} has no address", person, "invite_channel"
-            )
-        if person.invite_channel not in state.policy.invite_channels:
-            add(
-                f"invite channel {person.invite_channel!r} is not allowed by policy",
-                person,
-                "invite_channel",
-            )
+        if email is not None:
+            if person.email_ref is not None:
+                add("email and email_ref are both set", person, "email_ref")
+            elif not in_git:
+                add("email in git although policy.contacts_in_git is false", person, "email")
+        if phone is not None:
+            if person.phone_ref is not None:
+                add("phone and phone_ref are both set", person, "phone_ref")
+            elif not in_git:
+                add("phone in git although policy.contacts_in_git is false", person, "phone")
+        channel = person.invite_channel
+        if channel == "email":
+            reaches = email or person.email_ref
+        elif channel == "sms":
+            reaches = phone or person.phone_ref
+        else:
+            reaches = "yes"  # printable
+        if reaches is None:
+            add(f"invite channel {channel!r} has no address", person, "invite_channel")
+        if channel not in allowed:
+            add(f"invite channel {channel!r} is not allowed by policy", person, "invite_channel")
     return problems

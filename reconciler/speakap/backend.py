@@ -152,11 +152,12 @@ class ScimBackend:
         from_users = dialect.memberships_from == "user_groups"
         user_row = mapping.live_user_row
 
-        def row(resource: dict[str, Any]) -> tuple[mapping.LiveUserRow, tuple[str, ...]]:
-            groups = resource.get("groups") or () if from_users else ()
-            return user_row(resource, dialect), tuple(
-                str(g["value"]) for g in groups if g.get("value") is not None
-            )
+        def row(resource: dict[str, Any]) -> tuple[mapping.LiveUserRow, list[str]]:
+            groups = resource.get("groups") if from_users else None
+            if not groups:
+                return user_row(resource, dialect), []
+            ids = [str(g["value"]) for g in groups if g.get("value") is not None]
+            return user_row(resource, dialect), ids
 
         rows = self.client.list_converted(USERS, row, progress=self._task("fetch users"))
         if from_users:

@@ -198,28 +198,33 @@ def live_user(resource: Mapping[str, Any], dialect: Dialect) -> LiveUser:
 
 def live_user_row(resource: Mapping[str, Any], dialect: Dialect) -> LiveUserRow:
     """:func:`live_user`'s values as a tuple in ``LiveUser``'s field order, without building
-    the object: a fetch maps every user of the network with it."""
+    the object: a fetch maps every user of the network with it (the common cases inline)."""
     get = resource.get
     name = get("name") or _EMPTY
     bag = get(dialect.bag_urn) or _EMPTY
-    email = _pick(get("emails"), dialect.email_type)
+    emails, phones = get("emails"), get("phoneNumbers")
+    email = _pick(emails, dialect.email_type) if emails else None
     active = bool(get("active", True))
     user_name = get("userName")
+    if dialect.employee_id_attribute == "externalId":
+        employee_id = get("externalId")
+    else:
+        employee_id = (get(dialect.enterprise_urn) or _EMPTY).get("employeeNumber")
     return (
         str(resource["id"]),
-        _employee_id(resource, dialect),
+        str(employee_id) if employee_id not in (None, "") else None,
         user_name,
         name.get("givenName"),
         name.get("middleName") or None,
         name.get("familyName"),
         email.lower() if email else None,
-        _pick(get("phoneNumbers"), dialect.phone_type),
+        _pick(phones, dialect.phone_type) if phones else None,
         get("title") or None,
         get("preferredLanguage") or None,
         active,
         bag.get(dialect.marker_attribute) == dialect.marker_value,
         (get("meta") or _EMPTY).get("version"),
-        _is_anonymized(user_name, active),
+        not active and _is_anonymized(user_name, active),
     )
 
 
@@ -236,14 +241,6 @@ def invite_code(resource: Mapping[str, Any], dialect: Dialect) -> str | None:
     if not isinstance(code, str) or not code.strip():
         return None
     return code.strip()
-
-
-def _employee_id(resource: Mapping[str, Any], dialect: Dialect) -> str | None:
-    if dialect.employee_id_attribute == "externalId":
-        value = resource.get("externalId")
-    else:
-        value = (resource.get(dialect.enterprise_urn) or {}).get("employeeNumber")
-    return str(value) if value not in (None, "") else None
 
 
 def _pick(values: Any, preferred_type: str) -> str | None:

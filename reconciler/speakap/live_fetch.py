@@ -135,7 +135,7 @@ class _ChildFetch:
     def __init__(self, backend: ScimBackend) -> None:
         self._backend = backend
         self._handlers = _handlers()
-        self._answer: _Answer | None = None
+        self._answer: tuple[_Answer, LiveSnapshot] | None = None
         self._error: BaseException | None = None
         read, write = os.pipe()
         self._pid = os.fork()
@@ -156,8 +156,7 @@ class _ChildFetch:
         if self._answer is None:
             log.warning("the live fetch's child process ended without an answer: fetching here")
             return self._backend.fetch_snapshot()
-        answer, self._answer = self._answer, None
-        snapshot = answer.rows.snapshot(answer.fingerprint)
+        (answer, snapshot), self._answer = self._answer, None
         self._backend.adopt_fetch(
             snapshot, dialect=answer.dialect, keeps_deleted=answer.keeps_deleted
         )
@@ -191,7 +190,10 @@ class _ChildFetch:
             index, record = pickle.loads(payload)
             self._handlers[index].handle(logging.makeLogRecord(record))
         elif kind == _RESULT:
-            self._answer = _Answer.decode(payload)
+            # built here, on the reader's thread: while the caller still reads its inputs or
+            # waits, not after it asked for the result
+            answer = _Answer.decode(payload)
+            self._answer = answer, answer.rows.snapshot(answer.fingerprint)
         elif kind == _ERROR:
             self._error = pickle.loads(payload)
 

@@ -59,6 +59,7 @@ import gc
 import itertools
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -317,25 +318,33 @@ def _computed(
     """Steps 1 and 2 of ``plan``: the inputs read (the fetch runs meanwhile) and the plan."""
     from reconciler.desired.validation import validate_dir
 
-    current = validate_dir(state_dir).require_texts()  # refused: no wait for the fetch
-    desired = current.state
-    last = last_applied.read_last_applied(state_dir, like=current)
-    changed = last_applied.rules_changed(state_dir)
-    live = fetching.result()
-    refused: tuple[SyncError, ...] = ()
-    if pii.has_refs(desired) or pii.has_refs(last):
-        values = pii.read_contacts(contacts) if contacts is not None else {}
-        resolved = pii.resolve(desired, last, live, values, pii.load_key(), source=contacts)
-        desired, last, refused = resolved.desired, resolved.last_applied, resolved.refused
-        options = replace(options, withheld=resolved.withheld)
-    options = replace(options, rules_changed=changed)
-    if only:
-        options = replace(options, only=select.resolve(only, desired, last, live))
-    computed = compute_plan(desired, live, last, options=options)
-    dirty = last_applied.is_dirty(state_dir)
-    commit = None if dirty else last_applied.desired_commit(state_dir)
-    computed = replace(computed, desired_commit=commit)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="git-status") as beside:
+        # git status (a subprocess) re-hashes the working files it cannot trust by their
+        # stat: beside the reading, not after the plan
+        labelled = beside.submit(_commit_of, state_dir)
+        current = validate_dir(state_dir).require_texts()  # refused: no wait for the fetch
+        desired = current.state
+        last = last_applied.read_last_applied(state_dir, like=current)
+        changed = last_applied.rules_changed(state_dir)
+        live = fetching.result()
+        refused: tuple[SyncError, ...] = ()
+        if pii.has_refs(desired) or pii.has_refs(last):
+            values = pii.read_contacts(contacts) if contacts is not None else {}
+            resolved = pii.resolve(desired, last, live, values, pii.load_key(), source=contacts)
+            desired, last, refused = resolved.desired, resolved.last_applied, resolved.refused
+            options = replace(options, withheld=resolved.withheld)
+        options = replace(options, rules_changed=changed)
+        if only:
+            options = replace(options, only=select.resolve(only, desired, last, live))
+        computed = compute_plan(desired, live, last, options=options)
+        computed = replace(computed, desired_commit=labelled.result())
     return _Inputs(state_dir, desired, backend, computed, settings, last, refused)
+
+
+def _commit_of(state_dir: Path) -> str | None:
+    """The commit a plan of the state folder is labelled with: None when the folder holds
+    uncommitted changes (the plan is then no commit's plan)."""
+    return None if last_applied.is_dirty(state_dir) else last_applied.desired_commit(state_dir)
 
 
 def _sheet_settings(inputs: _Inputs) -> invites.SheetSettings:

@@ -33,7 +33,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import astuple, dataclass, fields
+from dataclasses import astuple, dataclass, fields, replace
 from typing import IO, Protocol
 
 from reconciler.errors import SpeakapError
@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 # frames from the child: kind (1 byte), length (8 bytes), payload
 _HEAD = struct.Struct("<cQ")
 _SIZE = struct.Struct("<Q")
-_PROGRESS, _LOG, _RESULT, _ERROR = b"p", b"l", b"r", b"e"
+_PROGRESS, _LOG, _RESULT, _FINGERPRINT, _ERROR = b"p", b"l", b"r", b"f", b"e"
 
 
 class PendingSnapshot(Protocol):
@@ -91,7 +91,6 @@ class _Answer:
     """What the child fetched: the snapshot as tuples, and what its backend learned."""
 
     rows: LiveRows
-    fingerprint: str  # computed here, on the child's core: the plan records it
     dialect: Dialect
     keeps_deleted: bool
     stats: tuple[int, ...]
@@ -100,7 +99,6 @@ class _Answer:
     def of(cls, rows: LiveRows, backend: ScimBackend) -> _Answer:
         return cls(
             rows=rows,
-            fingerprint=rows.fingerprint(),
             dialect=backend.dialect,
             keeps_deleted=backend.keeps_deleted,
             stats=astuple(backend.client.stats),
@@ -109,14 +107,7 @@ class _Answer:
     def encode(self) -> bytes:
         rows = self.rows
         data = marshal.dumps(
-            (
-                rows.users,
-                rows.groups,
-                rows.deleted,
-                self.fingerprint,
-                self.keeps_deleted,
-                self.stats,
-            )
+            (rows.users, rows.groups, rows.deleted, self.keeps_deleted, self.stats)
         )
         return _SIZE.pack(len(data)) + data + pickle.dumps(self.dialect)
 
@@ -124,9 +115,9 @@ class _Answer:
     def decode(cls, data: bytes) -> _Answer:
         (size,) = _SIZE.unpack_from(data)
         rows = memoryview(data)[_SIZE.size : _SIZE.size + size]
-        users, groups, deleted, fingerprint, keeps, stats = marshal.loads(rows)
+        users, groups, deleted, keeps, stats = marshal.loads(rows)
         dialect = pickle.loads(data[_SIZE.size + size :])
-        return cls(LiveRows(users, groups, deleted), fingerprint, dialect, keeps, stats)
+        return cls(LiveRows(users, groups, deleted), dialect, keeps, stats)
 
 
 class _ChildFetch:
@@ -191,9 +182,12 @@ class _ChildFetch:
             self._handlers[index].handle(logging.makeLogRecord(record))
         elif kind == _RESULT:
             # built here, on the reader's thread: while the caller still reads its inputs or
-            # waits, not after it asked for the result
+            # waits (and the child computes the fingerprint), not after it asked for it
             answer = _Answer.decode(payload)
-            self._answer = answer, answer.rows.snapshot(answer.fingerprint)
+            self._answer = answer, answer.rows.snapshot()
+        elif kind == _FINGERPRINT and self._answer is not None:
+            answer, snapshot = self._answer
+            self._answer = answer, replace(snapshot, known_fingerprint=payload.decode())
         elif kind == _ERROR:
             self._error = pickle.loads(payload)
 
@@ -222,6 +216,9 @@ def _child(backend: ScimBackend, fd: int, handlers: list[logging.Handler]) -> No
                 send(_ERROR, _pickled_error(error))
             else:
                 send(_RESULT, _Answer.of(rows, backend).encode())
+                # the plan records it: hashed here, on this core, while the parent builds
+                # the snapshot from the rows (without it, the parent hashes them itself)
+                send(_FINGERPRINT, rows.fingerprint().encode())
     except BaseException:  # the pipe broke: the parent sees no answer
         code = 1
     finally:

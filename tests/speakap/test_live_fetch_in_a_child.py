@@ -59,6 +59,7 @@ def test_the_forked_fetch_reads_the_snapshot_an_in_process_fetch_reads(
         assert snapshot == expected
         assert snapshot.deleted and snapshot.groups  # the seed has both: all three compared
         assert snapshot.fingerprint() == expected.fingerprint()
+        assert snapshot.known_fingerprint == expected.fingerprint()  # hashed by the child
         # the parent's client counts the child's requests, as if it had made them itself
         assert forked.client.stats.requests == here.client.stats.requests > 3
         assert forked.dialect == here.dialect and forked.keeps_deleted

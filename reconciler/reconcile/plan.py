@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
+from deepdiff import DeepDiff
+
 from reconciler.errors import ConfigError
 from reconciler.model import (
     ACTION_CAUSES,
@@ -724,7 +726,19 @@ def _canonical(profile: Mapping[str, str | None]) -> dict[str, str | None]:
 def _field_changes(
     have: dict[str, str | None], want: dict[str, str | None]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Field-level before/after of two canonical profiles (every profile field, text or None),
-    in profile field order."""
-    changed = [name for name in PROFILE_FIELDS if have[name] != want[name]]
-    return {name: have[name] for name in changed}, {name: want[name] for name in changed}
+    """Field-level before/after of two canonical profiles that differ, in profile field order
+    (deepdiff names the fields; it runs only for a profile that changed: an unchanged person
+    is recognised before any diff is built)."""
+    diff = DeepDiff(have, want)
+    changed: set[str] = set()
+    for bucket in ("values_changed", "type_changes"):
+        for path in diff.get(bucket, {}):
+            changed.add(_field_of(str(path)))
+    before = {name: have[name] for name in PROFILE_FIELDS if name in changed}
+    after = {name: want[name] for name in PROFILE_FIELDS if name in changed}
+    return before, after
+
+
+def _field_of(path: str) -> str:
+    # deepdiff paths look like "root['job_title']"
+    return path.split("['", 1)[1].split("']", 1)[0]

@@ -261,6 +261,8 @@ class _FailFast:
             return
         if result.detail.startswith(_NOT_ATTEMPTED):  # a dependent of a failure: no evidence
             return
+        if _CONFLICT.search(result.detail):  # one record's data (a shared login), not the plan
+            return
         error = _error_shape(result.detail)
         last, count = self._streaks.get(result.kind, ("", 0))
         count = count + 1 if last == error else 1
@@ -272,6 +274,10 @@ class _FailFast:
             )
 
 
+# a uniqueness conflict (RFC 7644 section 3.12: 409 uniqueness) says two records claim one
+# value, e.g. two people with one email as login: a data problem of those people, however many
+# share it, never a sign that the server cannot take the plan
+_CONFLICT = re.compile(r"\bHTTP 409\b")
 _VARYING = re.compile(r"\S*\d\S*|\"[^\"]*\"|'[^']*'")
 
 

@@ -642,10 +642,18 @@ class ScimBackend:
         with the same employee id or key, and for users the sync's marker."""
         try:
             return self.client.create(endpoint, body, lookup_filter=lookup)
-        except UniquenessError:
+        except UniquenessError as error:
             found = self.client.search(endpoint, lookup)
             if len(found) == 1 and (endpoint == GROUPS or self._is_managed(found[0])):
                 return found[0]
+            if endpoint == USERS and not found:  # the value is another account's: the login
+                raise UniquenessError(
+                    f"{error}; another account already has this login: two people cannot "
+                    "share one (give them their own email in the HR system)",
+                    status=error.status,
+                    scim_type=error.scim_type,
+                    detail=error.detail,
+                ) from None
             raise
 
     def _is_managed(self, resource: dict[str, Any]) -> bool:

@@ -123,7 +123,7 @@ def test_errors_that_differ_do_not_stop_the_run(tmp_path: Path) -> None:
     def two_errors(action: Action, count: int) -> str | None:
         if action.kind != "create_user":
             return None
-        return "HTTP 400 invalidValue: bad email" if count % 2 else "HTTP 409 uniqueness"
+        return "HTTP 400 invalidValue: bad email" if count % 2 else "HTTP 400 tooMany: limit"
 
     summary, ran = run_apply(tmp_path, two_errors, concurrency=1)
     assert summary.stopped is None
@@ -173,3 +173,21 @@ def test_a_server_refusing_every_create_is_stopped_per_speakap_yaml_and_the_summ
     assert summary["not_attempted"] >= len(STAFF) - 7
     assert sim.network.users == {}
     assert not outcome.last_applied_moved
+
+
+def test_uniqueness_conflicts_are_one_person_s_data_and_never_stop_the_run(
+    tmp_path: Path,
+) -> None:
+    """25 hires with one shared mailbox as their login: each create after the first is a 409,
+    which says nothing about the server taking the plan; the run goes on to its end."""
+
+    def shared_mailbox(action: Action, count: int) -> str | None:
+        if action.kind != "create_user" or count == 1:
+            return None
+        return 'POST /Users: HTTP 409 uniqueness: userName "winkel@example.test" is taken'
+
+    summary, ran = run_apply(tmp_path, shared_mailbox, concurrency=1)
+    assert summary.stopped is None and not summary.not_attempted
+    assert [a.kind for a in ran].count("create_user") == len(STAFF)
+    assert len([f for f in summary.failures if f.kind == "create_user"]) == len(STAFF) - 1
+    assert "add_membership" in {a.kind for a in ran}  # the later phases ran

@@ -243,6 +243,19 @@ def test_a_second_account_with_the_same_login_is_refused(scim_peer: Peer) -> Non
     assert caught.value.status == 409
 
 
+def test_a_hire_whose_login_is_another_account_s_fails_alone_and_says_so(
+    scim_peer: Peer,
+) -> None:
+    hire(scim_peer, [person(1)])
+    twin = person(2, email=person(1).email)  # HR gave a second person the same email
+    action = Action("create_user:E00002", "create_user", "E00002")
+    [result] = scim_peer.backend().execute([action], {"E00002": twin}, UNITS)
+    assert not result.ok and "HTTP 409" in result.detail
+    assert "another account already has this login" in result.detail
+    users = by_employee(scim_peer.backend().fetch_snapshot())
+    assert set(users) == {"E00001"}  # nothing was created for the twin
+
+
 def test_a_missing_user_and_a_bad_filter_are_typed_errors(scim_peer: Peer) -> None:
     client = scim_peer.client()
     with pytest.raises(NotFoundError):

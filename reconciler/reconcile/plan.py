@@ -83,6 +83,9 @@ _HR_FIELDS = (
 )
 
 
+UNMANAGED_ACCOUNT = "unmanaged account"  # in a shared login group: no employee id
+
+
 @dataclass(frozen=True, slots=True)
 class PlanOptions:
     allow_mass_changes: bool = False
@@ -95,6 +98,9 @@ class PlanOptions:
     # a partial plan (``--only``): only these people's actions and the org units they need;
     # the guards weigh them against the managed users among them
     only: Selection | None = None
+    # the login is the email (the dialect's login_source): two people with one email share a
+    # login, which Speakap refuses for the second account (``Plan.shared_logins``)
+    login_is_email: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +127,10 @@ class Plan:
     # a partial plan: the ``--only`` selectors as given, and how many people they select
     only: tuple[str, ...] = ()
     only_people: int = 0
+    # groups of people (employee ids; "unmanaged account" for one without) whose email, the
+    # login, is one another's, where this plan creates at least one of them: Speakap refuses
+    # the second account, so the reviewers see it before apply does
+    shared_logins: tuple[tuple[str, ...], ...] = ()
 
     @property
     def partial(self) -> bool:
@@ -255,7 +265,29 @@ class _Planner:
             left_deleted=tuple(sorted(self.left_deleted)),
             only=only.selectors if only is not None else (),
             only_people=len(only.employee_ids) if only is not None else 0,
+            shared_logins=self._shared_logins(),
         )
+
+    def _shared_logins(self) -> tuple[tuple[str, ...], ...]:
+        """``Plan.shared_logins``: the people this plan creates whose email another desired
+        person or another live account has too, each with everyone who has it."""
+        if not self.options.login_is_email:
+            return ()
+        created = {a.employee_id for a in self.actions if a.kind == "create_user"}
+        wanted: dict[str, set[str]] = {}
+        if created:
+            for person in self.desired.people:
+                if person.email and person.employee_id in created:
+                    wanted.setdefault(person.email.lower(), set())
+        if not wanted:
+            return ()
+        for person in self.desired.people:
+            if person.email and person.email.lower() in wanted:
+                wanted[person.email.lower()].add(person.employee_id)
+        for user in self.live.users:
+            if user.email and user.email.lower() in wanted:
+                wanted[user.email.lower()].add(user.employee_id or UNMANAGED_ACCOUNT)
+        return tuple(sorted(tuple(sorted(ids)) for ids in wanted.values() if len(ids) > 1))
 
     def _narrow(self, only: Selection) -> None:
         """Keep the selected people's actions and the org units they need (``select``)."""

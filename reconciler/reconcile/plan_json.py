@@ -47,6 +47,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "undeclared_org_units": len(plan.undeclared_org_units),
         "undeclared_org_unit_keys": list(plan.undeclared_org_units),
         "left_deleted": list(plan.left_deleted),
+        "shared_logins": [list(group) for group in plan.shared_logins],
         "partial": {"selectors": list(plan.only), "people": plan.only_people}
         if plan.partial
         else None,
@@ -102,6 +103,7 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
         protected_skipped=tuple(data["protected_skipped"]),
         undeclared_org_units=tuple(data.get("undeclared_org_unit_keys", ())),
         left_deleted=tuple(data.get("left_deleted", ())),
+        shared_logins=tuple(tuple(group) for group in data.get("shared_logins", ())),
         only=tuple((data.get("partial") or {}).get("selectors", ())),
         only_people=(data.get("partial") or {}).get("people", 0),
     )

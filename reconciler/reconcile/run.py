@@ -333,7 +333,8 @@ def _computed(
             resolved = pii.resolve(desired, last, live, values, pii.load_key(), source=contacts)
             desired, last, refused = resolved.desired, resolved.last_applied, resolved.refused
             options = replace(options, withheld=resolved.withheld)
-        options = replace(options, rules_changed=changed)
+        login_is_email = settings.dialect.login_source == "email"
+        options = replace(options, rules_changed=changed, login_is_email=login_is_email)
         if only:
             options = replace(options, only=select.resolve(only, desired, last, live))
         computed = compute_plan(desired, live, last, options=options)

@@ -274,3 +274,26 @@ def test_an_account_anonymized_whose_deletion_failed_is_deleted_by_the_next_plan
     plan = compute_plan(gone, half_done, in_grace)
     assert ids(plan) == ["delete_user:E2"]
     assert plan.actions[0].reason == "anonymized, not yet deleted"
+
+
+def test_hires_sharing_an_email_or_taking_a_live_account_s_are_named_before_apply() -> None:
+    old = person("E01", email="Shop@example.com")
+    employed = desired(old)
+    twins = (person("E02", email="shop@example.com"), person("E03", email="SHOP@example.com"))
+    mailbox = (person("E04", email="team@example.com"), person("E05", email="team@example.com"))
+    stranger = live_user_for(person("X"), uid="u-x", employee_id=None, managed=False)
+    own = person("E06", email=stranger.email)
+    state = desired(old, *twins, *mailbox, own, person("E07"))
+    plan = compute_plan(state, live_as_desired(employed, [stranger]), employed)
+    creates = {a.employee_id for a in plan.actions if a.kind == "create_user"}
+    assert {"E02", "E03", "E04", "E05"} <= creates
+    groups = set(plan.shared_logins)
+    assert ("E01", "E02", "E03") in groups and ("E04", "E05") in groups
+    assert all("E07" not in g for g in groups)  # an email of one's own is no conflict
+    # an unmanaged account without an employee id already has E06's email: E06 is created
+    # (adoption goes by employee id), and Speakap would refuse that account
+    assert "E06" in creates and ("E06", "unmanaged account") in groups
+    email_logins_off = PlanOptions(login_is_email=False)  # logins are employee ids
+    off = compute_plan(state, live_as_desired(employed), employed, options=email_logins_off)
+    assert off.shared_logins == ()
+    assert compute_plan(employed, live_as_desired(employed), employed).shared_logins == ()

@@ -66,3 +66,15 @@ def test_plan_json_holds_contacts_unmasked_for_apply() -> None:
     """The machine plan is what apply executes: it carries the values, not their masks."""
     text = dumps(a_day_of_changes())
     assert "new.hire@example.com" in text and "+31612345678" in text
+
+
+def test_shared_logins_validate_and_round_trip(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    plan = replace(a_day_of_changes(), shared_logins=(("E4", "E9"), ("E5", "unmanaged account")))
+    data = json.loads(write_plan_json(plan, tmp_path / "plan.json").read_text())
+    assert validate_json(data) == []
+    assert data["shared_logins"] == [["E4", "E9"], ["E5", "unmanaged account"]]
+    assert read_plan(tmp_path / "plan.json").shared_logins == plan.shared_logins
+    data["shared_logins"] = [["E4"]]  # a group of one shares nothing
+    assert validate_json(data) != []

@@ -364,6 +364,18 @@ def undeclared_line(keys: tuple[str, ...], markup: Markup = PLAIN) -> str:
     )
 
 
+def shared_logins_line(groups: tuple[tuple[str, ...], ...], markup: Markup = PLAIN) -> str:
+    """The note on people this plan creates whose email, the login, someone else has too (the
+    first 10 groups named): Speakap refuses the second account."""
+    shown = "; ".join(" + ".join(markup.value(e) for e in group) for group in groups[:10])
+    people = len({e for group in groups for e in group})
+    return (
+        f"Shared logins: {plural(people, 'person')} in {plural(len(groups), 'group')} have the "
+        f"same email, which is the login: Speakap refuses the second account of each, so give "
+        f"each person their own email in the HR system: {shown}{more(len(groups) - 10)}"
+    )
+
+
 # -- safety guards ------------------------------------------------------------------------------
 
 GUARD_LABELS = {

@@ -57,6 +57,7 @@ from reconciler.reconcile.views.describe import (
     partial_line,
     plan_title,
     plural,
+    shared_logins_line,
     undeclared_line,
 )
 
@@ -170,6 +171,8 @@ class _Layout:
         lines += _corrected(plan)
         if plan.undeclared_org_units:
             lines += [undeclared_line(plan.undeclared_org_units[:10], MARKDOWN), ""]
+        if plan.shared_logins:
+            lines += [f"**{shared_logins_line(plan.shared_logins, MARKDOWN)}**", ""]
         lines += self._guards()
         return "\n".join(lines) + "\n"
 

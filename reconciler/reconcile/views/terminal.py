@@ -36,6 +36,7 @@ from reconciler.reconcile.views.describe import (
     org_unit_changes,
     partial_line,
     plural,
+    shared_logins_line,
     summarize,
     undeclared_line,
 )
@@ -74,6 +75,9 @@ class PlanTerminal:
             )
         if plan.undeclared_org_units:
             console.print(escape(undeclared_line(plan.undeclared_org_units)), highlight=False)
+        if plan.shared_logins:
+            said = escape(shared_logins_line(plan.shared_logins))
+            console.print(f"[yellow]{said}[/yellow]", highlight=False)
         corrected = drift_lines(plan)
         if corrected:
             said = escape("; ".join(corrected))

@@ -284,3 +284,13 @@ def test_plan_md_never_shows_a_whole_email_or_phone_unless_asked(
     for value in _contacts_in(plan):
         assert value not in masked
         assert value in shown
+
+
+def test_shared_logins_are_said_before_the_guards_with_every_group() -> None:
+    plan = replace(a_day_of_changes(), shared_logins=(("E4", "E9"), ("E5", "unmanaged account")))
+    text = render_markdown(plan, org_names=ORG_NAMES)
+    line = next(x for x in text.splitlines() if x.startswith("**Shared logins:"))
+    assert "4 people in 2 groups have the same email, which is the login" in line
+    assert "`E4` + `E9`; `E5` + `unmanaged account`" in line
+    assert text.index("**Shared logins:") < text.index("**Safety guards**")
+    assert "Shared logins" not in render_markdown(a_day_of_changes(), org_names=ORG_NAMES)

@@ -189,3 +189,10 @@ def test_a_plan_that_adopts_accounts_counts_them_in_a_column_of_their_own() -> N
     assert [c.strip() for c in head.split("┃")][:3] == ["joins", "adopted", "moves"]
     assert [c.strip() for c in row.split("│")][:2] == ["0", "1"]
     assert "adopted" not in terminal(a_day_of_changes()).splitlines()[1]
+
+
+def test_shared_logins_are_one_line_naming_each_group() -> None:
+    plan = replace(a_day_of_changes(), shared_logins=(("E4", "E9"),))
+    [line] = [x for x in terminal(plan).splitlines() if x.startswith("Shared logins:")]
+    assert "2 people in 1 group have the same email" in line and line.endswith(": E4 + E9")
+    assert "Shared logins" not in terminal(a_day_of_changes())

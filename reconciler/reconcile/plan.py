@@ -269,24 +269,23 @@ class _Planner:
         )
 
     def _shared_logins(self) -> tuple[tuple[str, ...], ...]:
-        """``Plan.shared_logins``: the people this plan creates whose email another desired
-        person or another live account has too, each with everyone who has it."""
+        """``Plan.shared_logins``: the people this plan creates whose email is the email of
+        another person it creates or the login (userName) of a live account, each group with
+        everyone in it."""
         if not self.options.login_is_email:
             return ()
         created = {a.employee_id for a in self.actions if a.kind == "create_user"}
-        wanted: dict[str, set[str]] = {}
+        wanted: dict[str, set[str]] = {}  # a created person's email -> who has it as login
         if created:
             for person in self.desired.people:
                 if person.email and person.employee_id in created:
-                    wanted.setdefault(person.email.lower(), set())
+                    wanted.setdefault(person.email.lower(), set()).add(person.employee_id)
         if not wanted:
             return ()
-        for person in self.desired.people:
-            if person.email and person.email.lower() in wanted:
-                wanted[person.email.lower()].add(person.employee_id)
-        for user in self.live.users:
-            if user.email and user.email.lower() in wanted:
-                wanted[user.email.lower()].add(user.employee_id or UNMANAGED_ACCOUNT)
+        for user in self.live.users:  # an account's login is its userName, whatever its email
+            login = (user.user_name or "").lower()
+            if login in wanted:
+                wanted[login].add(user.employee_id or UNMANAGED_ACCOUNT)
         return tuple(sorted(tuple(sorted(ids)) for ids in wanted.values() if len(ids) > 1))
 
     def _narrow(self, only: Selection) -> None:

@@ -693,16 +693,12 @@ def check_state(state: DesiredState) -> list[StateError]:
         for key in memberships:
             if key not in kinds:
                 add(f"membership {key!r} is not a declared org unit", person, "memberships")
-        unit = person.business_unit
-        if unit is not None:
-            if kinds.get(unit) != "business_unit":
-                add(f"{unit!r} is not a declared business_unit", person, "business_unit")
-            elif unit not in memberships:
-                add(f"{unit!r} is missing from memberships", person, "memberships")
-        unit = person.department
-        if unit is not None:
-            if kinds.get(unit) != "department":
-                add(f"{unit!r} is not a declared department", person, "department")
+        units = ((person.business_unit, "business_unit"), (person.department, "department"))
+        for unit, kind in units:
+            if unit is None:
+                continue
+            if kinds.get(unit) != kind:
+                add(f"{unit!r} is not a declared {kind}", person, kind)
             elif unit not in memberships:
                 add(f"{unit!r} is missing from memberships", person, "memberships")
         if len(memberships) > 1 and not all(map(lt, memberships, memberships[1:])):

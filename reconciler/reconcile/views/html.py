@@ -50,6 +50,7 @@ from reconciler.reconcile.views.describe import (
     partial_line,
     plan_title,
     plural,
+    shared_logins_line,
 )
 
 FILENAME = "plan.html"
@@ -229,6 +230,9 @@ def _summary(plan: Plan, changes: Changes, options: ViewOptions) -> str:
     if corrected:
         said = e("; ".join(corrected))
         parts.append(f"<p><strong>{CORRECTED}</strong> (changed by hand, not by HR): {said}</p>")
+    if plan.shared_logins:
+        said = e(shared_logins_line(plan.shared_logins))
+        parts.append(f'<div class="alert warning"><strong>{said}</strong></div>')
     columns = [c for c in CATEGORIES if c != "adopted" or changes.totals[c]]
     head = "".join(f"<th>{e(c)}</th>" for c in ["people", *columns, "actions"])
     cells = [changes.people, *(changes.totals[c] for c in columns), len(plan.actions)]

@@ -208,3 +208,11 @@ def test_the_page_says_why_its_columns_add_up_to_more_than_its_people() -> None:
     )
     plan, _ = synthetic_plan([Unit(joining=2, leaving=1)])
     assert "more than one column" not in render_html(plan)
+
+
+def test_shared_logins_are_a_warning_above_the_totals() -> None:
+    plan = replace(a_day_of_changes(), shared_logins=(("E4", "E9"),))
+    page = render_html(plan)
+    warning = page.index('<div class="alert warning"><strong>Shared logins: 2 people in 1 group')
+    assert warning < page.index('<table class="totals">') and "E4 + E9" in page
+    assert "Shared logins" not in render_html(a_day_of_changes())

@@ -245,12 +245,10 @@ class LiveSnapshot:
         (:func:`fingerprint_rows` of its values)."""
         if self.known_fingerprint is not None:
             return self.known_fingerprint
-        user_row = attrgetter(*(f.name for f in fields(LiveUser)))
-        group_row = attrgetter(*(f.name for f in fields(LiveGroup)))
         return fingerprint_rows(
-            map(user_row, self.users),
-            map(group_row, self.groups),
-            ((user_row(d.user), d.groups) for d in self.deleted),
+            map(live_user_row, self.users),
+            map(live_group_row, self.groups),
+            ((live_user_row(d.user), d.groups) for d in self.deleted),
         )
 
 
@@ -281,6 +279,9 @@ def fingerprint_rows(
     return "sha256:" + digest.hexdigest()
 
 
+# a live user's or group's values as a tuple in field order (what a forked fetch sends back)
+live_user_row = attrgetter(*(f.name for f in fields(LiveUser)))
+live_group_row = attrgetter(*(f.name for f in fields(LiveGroup)))
 _USER_KEPT = tuple(i for i, f in enumerate(fields(LiveUser)) if f.name != "etag")
 _GROUP_KEPT = tuple(i for i, f in enumerate(fields(LiveGroup)) if f.name not in ("etag", "members"))
 _GROUP_MEMBERS = next(i for i, f in enumerate(fields(LiveGroup)) if f.name == "members")

@@ -6,8 +6,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from reconciler.model import DeletedUser, LiveGroup, LiveSnapshot, LiveUser
-from reconciler.speakap.backend import _GROUP, _USER, LiveRows
+from reconciler.model import (
+    DeletedUser,
+    LiveGroup,
+    LiveSnapshot,
+    LiveUser,
+    live_group_row,
+    live_user_row,
+)
+from reconciler.speakap.backend import LiveRows
 
 ANN = LiveUser("u1", "E1", "ann@example.com", "Ann", None, "Smit", "ann@example.com", etag='W/"1"')
 BOB = LiveUser("u2", "E2", "bob", "Bob", "van", "Dam", None, "+31612345678", "Baker", "nl")
@@ -21,9 +28,9 @@ SNAPSHOT = LiveSnapshot(
 
 def rows_of(snapshot: LiveSnapshot) -> LiveRows:
     return LiveRows(
-        users=tuple(map(_USER, snapshot.users)),
-        groups=tuple(map(_GROUP, snapshot.groups)),
-        deleted=tuple((_USER(d.user), d.groups) for d in snapshot.deleted),
+        users=tuple(map(live_user_row, snapshot.users)),
+        groups=tuple(map(live_group_row, snapshot.groups)),
+        deleted=tuple((live_user_row(d.user), d.groups) for d in snapshot.deleted),
     )
 
 

@@ -27,9 +27,8 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from itertools import starmap
-from operator import attrgetter
 from typing import Any
 
 from reconciler.errors import SpeakapError
@@ -44,6 +43,8 @@ from reconciler.model import (
     Person,
     Progress,
     fingerprint_rows,
+    live_group_row,
+    live_user_row,
 )
 from reconciler.speakap import bulk, mapping, preflight
 from reconciler.speakap.bulk import BulkOp
@@ -59,9 +60,6 @@ from reconciler.speakap.errors import (
 )
 
 log = logging.getLogger(__name__)
-
-_USER = attrgetter(*(f.name for f in fields(LiveUser)))
-_GROUP = attrgetter(*(f.name for f in fields(LiveGroup)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +177,8 @@ class ScimBackend:
             )
         return LiveRows(
             users=tuple(user for user, _ in rows),
-            groups=tuple(map(_GROUP, groups)),
-            deleted=tuple((_USER(d.user), d.groups) for d in self._deleted_users()),
+            groups=tuple(map(live_group_row, groups)),
+            deleted=tuple((live_user_row(d.user), d.groups) for d in self._deleted_users()),
         )
 
     @property
